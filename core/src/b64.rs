@@ -1,0 +1,62 @@
+//! Canonical base64url (RFC 4648 §5, no padding), the only encoding JWS allows.
+//!
+//! The decoder refuses padding, the standard alphabet and non-zero trailing bits, so every
+//! byte string has exactly one accepted text form and a token cannot be re-encoded into a
+//! second "equal" token.
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::{alphabet, Engine as _};
+
+const ENGINE: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(false),
+);
+
+/// Encodes bytes as unpadded base64url.
+pub fn encode(bytes: impl AsRef<[u8]>) -> String {
+    ENGINE.encode(bytes)
+}
+
+/// Decodes canonical unpadded base64url; `None` for anything else.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    ENGINE.decode(text).ok()
+}
+
+/// Decodes into a fixed-size array, refusing any other length.
+pub fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
+    // Length check first: a wrong-length input never reaches the decoder.
+    if text.len() != (N * 4).div_ceil(3) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    let written = ENGINE.decode_slice(text, &mut out).ok()?;
+    (written == N).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    // Canonical-form rules: each rejected form would let one token have two spellings.
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_non_canonical_forms() {
+        assert_eq!(encode(b"\xfb\xff"), "-_8");
+        assert_eq!(decode("-_8").as_deref(), Some(&b"\xfb\xff"[..]));
+        assert_eq!(decode("-_8="), None, "padding");
+        assert_eq!(decode("+/8"), None, "standard alphabet");
+        assert_eq!(decode("-_9"), None, "non-zero trailing bits");
+        assert_eq!(decode("a"), None, "impossible length");
+        assert_eq!(decode("ab cd"), None, "whitespace");
+    }
+
+    #[test]
+    fn fixed_arrays_need_the_exact_length() {
+        let x = encode([7u8; 32]);
+        assert_eq!(decode_array::<32>(&x), Some([7u8; 32]));
+        assert_eq!(decode_array::<31>(&x), None);
+        assert_eq!(decode_array::<32>(&x[1..]), None);
+    }
+}

@@ -1,0 +1,389 @@
+//! Strict JWS compact serialization (RFC 7515 §7.1) for Ed25519 (RFC 8037).
+//!
+//! Parsing is deliberately narrow: three canonical base64url parts, a protected header
+//! that holds only `alg`, `typ` and `kid`, `alg` exactly `EdDSA` or `Ed25519` (RFC 9864),
+//! JSON without duplicate members, and a size cap checked before anything is decoded.
+//! Everything RFC 8725 warns about (`none`, HMAC confusion, `jku`/`jwk`/`x5u`/`x5c`
+//! key injection, `crit`, `zip`, `b64`) is refused by construction rather than by a
+//! list that could miss a member.
+
+use crate::{b64, json};
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::Deserialize;
+
+/// The four signed objects of TrustMark. Each verifier accepts exactly one of them, so a
+/// signature made for one type can never be replayed as another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenType {
+    /// A badge credential (`trustmark+jwt`).
+    Badge,
+    /// An IETF Token Status List token (`statuslist+jwt`).
+    StatusList,
+    /// An auditor's signed audit statement (`trustmark-audit+jwt`).
+    AuditStatement,
+    /// An auditor's signed status change request (`trustmark-status+jwt`).
+    StatusChange,
+}
+
+/// Largest badge, audit statement or status change token accepted, in bytes.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+/// Largest status list token accepted, in bytes (a 2-bit list of 2^22 entries with
+/// random revocations compresses to well under this).
+pub const MAX_STATUS_LIST_TOKEN_LEN: usize = 4 * 1024 * 1024;
+
+impl TokenType {
+    /// The exact `typ` header value for this type.
+    pub const fn typ(self) -> &'static str {
+        match self {
+            TokenType::Badge => "trustmark+jwt",
+            TokenType::StatusList => "statuslist+jwt",
+            TokenType::AuditStatement => "trustmark-audit+jwt",
+            TokenType::StatusChange => "trustmark-status+jwt",
+        }
+    }
+
+    /// The size cap for tokens of this type.
+    pub const fn max_len(self) -> usize {
+        match self {
+            TokenType::StatusList => MAX_STATUS_LIST_TOKEN_LEN,
+            _ => MAX_TOKEN_LEN,
+        }
+    }
+
+    /// All four types, in a fixed order.
+    pub const ALL: [TokenType; 4] = [
+        TokenType::Badge,
+        TokenType::StatusList,
+        TokenType::AuditStatement,
+        TokenType::StatusChange,
+    ];
+}
+
+/// Which part of a compact JWS failed to decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The protected header.
+    Header,
+    /// The payload.
+    Payload,
+    /// The signature.
+    Signature,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Header => "header",
+            Part::Payload => "payload",
+            Part::Signature => "signature",
+        })
+    }
+}
+
+/// Why a string is not an acceptable JWS. Every variant means "malformed".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwsError {
+    /// Longer than the cap for its type.
+    #[error("token is longer than {max} bytes")]
+    TooLarge {
+        /// The cap that was exceeded.
+        max: usize,
+    },
+    /// Not three dot-separated parts.
+    #[error("not a JWS compact serialization (three base64url parts separated by dots)")]
+    NotCompact,
+    /// A part is not canonical unpadded base64url.
+    #[error("the {0} is not canonical base64url")]
+    Encoding(Part),
+    /// The same member appears twice in the header or payload.
+    #[error("the {0} has a duplicate JSON member")]
+    DuplicateMember(Part),
+    /// The header is not an object holding only `alg`, `typ` and `kid` as strings.
+    #[error("the header must be a JSON object with only alg, typ and kid")]
+    Header,
+    /// `alg` is not `EdDSA` or `Ed25519`.
+    #[error("the algorithm is not EdDSA")]
+    Algorithm,
+    /// The header has no `kid`.
+    #[error("the header has no kid")]
+    MissingKid,
+    /// The payload is not a JSON object.
+    #[error("the payload is not a JSON object")]
+    Payload,
+    /// The signature is not 64 bytes.
+    #[error("the signature is not 64 bytes")]
+    SignatureLength,
+}
+
+/// The protected header, as parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// `typ`, if present.
+    pub typ: Option<String>,
+    /// `kid`, if present.
+    pub kid: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+/// A parsed, not yet verified, compact JWS.
+#[derive(Clone, Debug)]
+pub struct Compact<'a> {
+    signing_input: &'a str,
+    header: Header,
+    payload: Vec<u8>,
+    signature: Signature,
+}
+
+impl<'a> Compact<'a> {
+    /// Parses `token` under a size cap. The payload must be a JSON object without
+    /// duplicate members; it is not interpreted further here.
+    pub fn parse(token: &'a str, max_len: usize) -> Result<Self, JwsError> {
+        let compact = Self::parse_opaque(token, max_len)?;
+        let payload = &compact.payload;
+        if payload.first() != Some(&b'{') {
+            return Err(JwsError::Payload);
+        }
+        if !json::has_no_duplicate_members(payload) {
+            return Err(
+                if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok() {
+                    JwsError::DuplicateMember(Part::Payload)
+                } else {
+                    JwsError::Payload
+                },
+            );
+        }
+        Ok(compact)
+    }
+
+    /// Parses `token` with the same header, encoding and size rules as [`Compact::parse`]
+    /// but an uninterpreted payload (for JWS-level interoperability vectors).
+    pub fn parse_opaque(token: &'a str, max_len: usize) -> Result<Self, JwsError> {
+        if token.len() > max_len {
+            return Err(JwsError::TooLarge { max: max_len });
+        }
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JwsError::NotCompact);
+        };
+        let header_bytes = b64::decode(h).ok_or(JwsError::Encoding(Part::Header))?;
+        let payload = b64::decode(p).ok_or(JwsError::Encoding(Part::Payload))?;
+        // 64 bytes of signature are exactly 86 base64url characters.
+        let sig: [u8; 64] = if s.len() == 86 {
+            b64::decode_array(s).ok_or(JwsError::Encoding(Part::Signature))?
+        } else {
+            return Err(match b64::decode(s) {
+                Some(_) => JwsError::SignatureLength,
+                None => JwsError::Encoding(Part::Signature),
+            });
+        };
+
+        // Derived deserialization already refuses repeated known members and
+        // `deny_unknown_fields` refuses every other member, so the header needs no
+        // separate duplicate scan.
+        let raw: RawHeader = serde_json::from_slice(&header_bytes).map_err(|e| {
+            if e.to_string().starts_with("duplicate field") {
+                JwsError::DuplicateMember(Part::Header)
+            } else {
+                JwsError::Header
+            }
+        })?;
+        if raw.alg != "EdDSA" && raw.alg != "Ed25519" {
+            return Err(JwsError::Algorithm);
+        }
+        let signing_input = token
+            .get(..h.len() + 1 + p.len())
+            .ok_or(JwsError::NotCompact)?;
+        Ok(Compact {
+            signing_input,
+            header: Header {
+                typ: raw.typ,
+                kid: raw.kid,
+            },
+            payload,
+            signature: Signature::from_bytes(&sig),
+        })
+    }
+
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The decoded payload bytes (a JSON object without duplicate members).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// `BASE64URL(header) '.' BASE64URL(payload)`, the bytes that were signed.
+    pub fn signing_input(&self) -> &[u8] {
+        self.signing_input.as_bytes()
+    }
+
+    /// The Ed25519 signature.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    /// Checks the signature with strict Ed25519 verification (canonical `S`, no
+    /// small-order `R` or key), which rules out signature malleability.
+    pub fn verify(&self, key: &VerifyingKey) -> bool {
+        key.verify_strict(self.signing_input(), &self.signature)
+            .is_ok()
+    }
+}
+
+/// Why a token is not acceptable as a given [`TokenType`], before any key is consulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TypedError {
+    /// Not a well-formed JWS.
+    #[error(transparent)]
+    Malformed(#[from] JwsError),
+    /// A well-formed JWS whose `typ` is missing or names another type.
+    #[error("the token type is not {expected}")]
+    WrongType {
+        /// The `typ` that was required.
+        expected: &'static str,
+    },
+}
+
+/// Parses a token that must be of type `ty`: size cap of that type, `typ` exactly equal,
+/// `kid` present.
+pub fn parse_typed(token: &str, ty: TokenType) -> Result<Compact<'_>, TypedError> {
+    let compact = Compact::parse(token, ty.max_len())?;
+    if compact.header.typ.as_deref() != Some(ty.typ()) {
+        return Err(TypedError::WrongType { expected: ty.typ() });
+    }
+    if compact.header.kid.is_none() {
+        return Err(JwsError::MissingKid.into());
+    }
+    Ok(compact)
+}
+
+#[cfg(test)]
+mod tests {
+    // Structural rules of the compact form; the full attack matrix lives in the vectors.
+    use super::*;
+
+    fn token(header: &str, payload: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64::encode(header),
+            b64::encode(payload),
+            b64::encode([0u8; 64])
+        )
+    }
+
+    #[test]
+    fn accepts_the_three_header_members() {
+        let t = token(r#"{"alg":"EdDSA","typ":"trustmark+jwt","kid":"k"}"#, "{}");
+        let c = parse_typed(&t, TokenType::Badge).unwrap();
+        assert_eq!(c.header().kid.as_deref(), Some("k"));
+        assert_eq!(c.payload(), b"{}");
+    }
+
+    #[test]
+    fn refuses_other_members_algorithms_and_shapes() {
+        let cases = [
+            (
+                r#"{"alg":"none","typ":"trustmark+jwt","kid":"k"}"#,
+                "{}",
+                JwsError::Algorithm,
+            ),
+            (
+                r#"{"alg":"HS256","typ":"trustmark+jwt","kid":"k"}"#,
+                "{}",
+                JwsError::Algorithm,
+            ),
+            (
+                r#"{"alg":"EdDSA","typ":"trustmark+jwt","kid":"k","jku":"x"}"#,
+                "{}",
+                JwsError::Header,
+            ),
+            (
+                r#"{"alg":"EdDSA","typ":"trustmark+jwt","kid":"k","kid":"k"}"#,
+                "{}",
+                JwsError::DuplicateMember(Part::Header),
+            ),
+            (
+                r#"{"alg":"EdDSA","typ":"trustmark+jwt","kid":"k"}"#,
+                r#"{"a":1,"a":2}"#,
+                JwsError::DuplicateMember(Part::Payload),
+            ),
+            (
+                r#"{"alg":"EdDSA","typ":"trustmark+jwt","kid":"k"}"#,
+                "[1]",
+                JwsError::Payload,
+            ),
+            (
+                r#"{"alg":"EdDSA","typ":"trustmark+jwt","kid":"k"}"#,
+                "{",
+                JwsError::Payload,
+            ),
+            (
+                r#"{"alg":"EdDSA","typ":"trustmark+jwt"}"#,
+                "{}",
+                JwsError::MissingKid,
+            ),
+        ];
+        for (h, p, want) in cases {
+            assert_eq!(
+                parse_typed(&token(h, p), TokenType::Badge).unwrap_err(),
+                TypedError::Malformed(want),
+                "{h} {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_wrong_or_missing_typ_after_format() {
+        let t = token(r#"{"alg":"EdDSA","typ":"statuslist+jwt","kid":"k"}"#, "{}");
+        assert!(matches!(
+            parse_typed(&t, TokenType::Badge),
+            Err(TypedError::WrongType { .. })
+        ));
+        let t = token(r#"{"alg":"EdDSA","kid":"k"}"#, "{}");
+        assert!(matches!(
+            parse_typed(&t, TokenType::Badge),
+            Err(TypedError::WrongType { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_bad_framing() {
+        assert_eq!(
+            Compact::parse("a.b", 100).unwrap_err(),
+            JwsError::NotCompact
+        );
+        assert_eq!(
+            Compact::parse("a.b.c.d", 100).unwrap_err(),
+            JwsError::NotCompact
+        );
+        assert_eq!(
+            Compact::parse(&"a".repeat(101), 100).unwrap_err(),
+            JwsError::TooLarge { max: 100 }
+        );
+        let short_sig = format!(
+            "{}.{}.{}",
+            b64::encode("{}"),
+            b64::encode("{}"),
+            b64::encode([0u8; 63])
+        );
+        assert_eq!(
+            Compact::parse(&short_sig, 1000).unwrap_err(),
+            JwsError::SignatureLength
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! Canonical web origins (RFC 6454) as badges name them.
+//!
+//! A canonical origin is `https://` + host + optional `:port`, nothing else: the host in
+//! lowercase ASCII with internationalised labels in punycode (UTS 46 via the `idna`
+//! crate), the default port dropped, no path, query, fragment or userinfo. `http://` is
+//! allowed only for loopback hosts, so local development works without weakening the
+//! real web. Badges must carry origins already in this form; user input is normalised
+//! into it with [`canonicalize`].
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Why a string is not (or cannot become) a canonical origin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OriginError {
+    /// The scheme is not `https` (or `http` for loopback).
+    #[error("the scheme must be https (http only for loopback hosts)")]
+    Scheme,
+    /// `http` was used for a host that is not loopback.
+    #[error("http is allowed only for loopback hosts; use https")]
+    InsecureHttp,
+    /// The host is empty, not a valid domain name or IP literal.
+    #[error("the host is not a valid domain name or IP address")]
+    Host,
+    /// The port is not a number from 1 to 65535.
+    #[error("the port is not a number from 1 to 65535")]
+    Port,
+    /// Userinfo (`user@`) is present.
+    #[error("an origin cannot carry a user name or password")]
+    Userinfo,
+    /// A path, query or fragment is present where only an origin is allowed.
+    #[error("an origin has no path, query or fragment")]
+    Path,
+    /// Valid, but not written in canonical form.
+    #[error("the origin is not in canonical form (expected {0})")]
+    NotCanonical(&'static str),
+}
+
+struct Parts<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<&'a str>,
+    rest: &'a str,
+}
+
+fn split(input: &str) -> Result<Parts<'_>, OriginError> {
+    let (scheme, after) = input.split_once("://").ok_or(OriginError::Scheme)?;
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let (authority, rest) = after.split_at(end);
+    if authority.contains('@') {
+        return Err(OriginError::Userinfo);
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let close = v6.find(']').ok_or(OriginError::Host)?;
+        let (inside, tail) = v6.split_at(close);
+        let tail = tail.get(1..).unwrap_or("");
+        let host = authority.get(..inside.len() + 2).ok_or(OriginError::Host)?;
+        match tail {
+            "" => (host, None),
+            t => (host, Some(t.strip_prefix(':').ok_or(OriginError::Host)?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    Ok(Parts {
+        scheme,
+        host,
+        port,
+        rest,
+    })
+}
+
+fn is_ldh_lower(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn is_ipv4_canonical(host: &str) -> bool {
+    host.parse::<Ipv4Addr>()
+        .is_ok_and(|ip| ip.to_string() == host)
+}
+
+/// Whether `host` (already canonical) is a loopback host.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host == "[::1]"
+}
+
+/// Canonical form of a host, or an error. ASCII lowercase LDH names take a fast path;
+/// anything else (upper case, Unicode, punycode labels) goes through UTS 46 so that
+/// `xn--` labels are validated, not merely copied.
+fn canonical_host(host: &str) -> Result<String, OriginError> {
+    if host.is_empty() {
+        return Err(OriginError::Host);
+    }
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        let ip: Ipv6Addr = inner.parse().map_err(|_| OriginError::Host)?;
+        return Ok(format!("[{ip}]"));
+    }
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let ip: Ipv4Addr = host.parse().map_err(|_| OriginError::Host)?;
+        return Ok(ip.to_string());
+    }
+    let trimmed = host.strip_suffix('.').unwrap_or(host);
+    if trimmed
+        .split('.')
+        .all(|l| is_ldh_lower(l) && !l.starts_with("xn--"))
+    {
+        return Ok(trimmed.to_owned());
+    }
+    let ascii = idna::domain_to_ascii_strict(trimmed).map_err(|_| OriginError::Host)?;
+    if ascii.is_empty() || !ascii.split('.').all(is_ldh_lower) {
+        return Err(OriginError::Host);
+    }
+    Ok(ascii)
+}
+
+fn build(scheme: &str, host: &str, port: Option<u16>) -> Result<String, OriginError> {
+    let default = match scheme {
+        "https" => 443,
+        "http" => 80,
+        _ => return Err(OriginError::Scheme),
+    };
+    if scheme == "http" && !is_loopback(host) {
+        return Err(OriginError::InsecureHttp);
+    }
+    Ok(match port {
+        Some(p) if p != default => format!("{scheme}://{host}:{p}"),
+        _ => format!("{scheme}://{host}"),
+    })
+}
+
+fn parse_port(port: Option<&str>) -> Result<Option<u16>, OriginError> {
+    match port {
+        None => Ok(None),
+        Some(p) if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) => Err(OriginError::Port),
+        Some(p) => match p.parse::<u16>() {
+            Ok(0) | Err(_) => Err(OriginError::Port),
+            Ok(n) => Ok(Some(n)),
+        },
+    }
+}
+
+/// Normalises user input into a canonical origin: a scheme-less input is taken as
+/// `https://`, scheme and host are lowercased and punycoded, a default port is dropped,
+/// and a path, query or fragment is removed (so a pasted page URL names its site).
+pub fn canonicalize(input: &str) -> Result<String, OriginError> {
+    let input = input.trim();
+    let owned;
+    let input = if input.contains("://") {
+        input
+    } else {
+        owned = format!("https://{input}");
+        &owned
+    };
+    let parts = split(input)?;
+    let scheme = parts.scheme.to_ascii_lowercase();
+    let host = canonical_host(parts.host)?;
+    build(&scheme, &host, parse_port(parts.port)?)
+}
+
+/// Checks that `origin` is exactly canonical, as a badge or audit statement must carry it.
+pub fn check_canonical(origin: &str) -> Result<(), OriginError> {
+    let parts = split(origin)?;
+    if !parts.rest.is_empty() {
+        return Err(OriginError::Path);
+    }
+    if parts.scheme != "https" && parts.scheme != "http" {
+        return Err(OriginError::Scheme);
+    }
+    // The fast path: a lowercase LDH host needs no IDNA processing at all.
+    let host_ok = if parts.host.starts_with('[')
+        || parts.host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        canonical_host(parts.host)? == parts.host
+    } else {
+        let ldh = parts.host.split('.').all(is_ldh_lower);
+        let punycode = parts.host.split('.').any(|l| l.starts_with("xn--"));
+        ldh && (!punycode || canonical_host(parts.host)? == parts.host)
+    };
+    if !host_ok && !is_ipv4_canonical(parts.host) {
+        return Err(OriginError::NotCanonical(
+            "lowercase ASCII host, punycode for IDN",
+        ));
+    }
+    let port = parse_port(parts.port)?;
+    if let (Some(text), Some(n)) = (parts.port, port) {
+        if text != n.to_string() {
+            return Err(OriginError::NotCanonical("a port without leading zeros"));
+        }
+    }
+    let canonical = build(parts.scheme, parts.host, port)?;
+    if canonical != origin {
+        return Err(OriginError::NotCanonical("no default port"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    // Canonical-origin rules: each case is one way two spellings could name one site.
+    use super::*;
+
+    #[test]
+    fn canonicalizes_user_input() {
+        let cases = [
+            ("Supplier.Example", "https://supplier.example"),
+            (
+                "https://WWW.Supplier.example:443/products?x#y",
+                "https://www.supplier.example",
+            ),
+            (
+                "https://supplier.example:8443",
+                "https://supplier.example:8443",
+            ),
+            ("https://bücher.example", "https://xn--bcher-kva.example"),
+            ("https://例え.jp", "https://xn--r8jz45g.jp"),
+            ("http://localhost:8700", "http://localhost:8700"),
+            ("http://127.0.0.1:80", "http://127.0.0.1"),
+            ("http://[::1]:8700", "http://[::1]:8700"),
+            ("https://supplier.example.", "https://supplier.example"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(canonicalize(input).as_deref(), Ok(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_an_origin() {
+        assert_eq!(
+            canonicalize("http://supplier.example"),
+            Err(OriginError::InsecureHttp)
+        );
+        assert_eq!(
+            canonicalize("ftp://supplier.example"),
+            Err(OriginError::Scheme)
+        );
+        assert_eq!(
+            canonicalize("https://user@supplier.example"),
+            Err(OriginError::Userinfo)
+        );
+        assert_eq!(
+            canonicalize("https://supplier.example:0"),
+            Err(OriginError::Port)
+        );
+        assert_eq!(
+            canonicalize("https://supplier.example:99999"),
+            Err(OriginError::Port)
+        );
+        assert_eq!(canonicalize("https://"), Err(OriginError::Host));
+        assert_eq!(canonicalize("https://a_b.example"), Err(OriginError::Host));
+    }
+
+    #[test]
+    fn canonical_check_is_exact() {
+        for ok in [
+            "https://supplier.example",
+            "https://xn--bcher-kva.example",
+            "https://a.example:8443",
+            "http://localhost",
+            "http://127.0.0.1:8700",
+            "http://[::1]",
+        ] {
+            assert_eq!(check_canonical(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "https://Supplier.example",
+            "https://supplier.example:443",
+            "https://supplier.example/",
+            "https://supplier.example:08443",
+            "https://bücher.example",
+            "https://xn--a.example",
+            "http://supplier.example",
+            "HTTPS://supplier.example",
+            "https://[0:0::1]",
+        ] {
+            assert!(check_canonical(bad).is_err(), "{bad}");
+        }
+    }
+}
