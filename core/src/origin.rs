@@ -91,7 +91,6 @@ fn is_ipv4_canonical(host: &str) -> bool {
 /// Whether `host` (already canonical) is a loopback host.
 fn is_loopback(host: &str) -> bool {
     host == "localhost"
-        || host.ends_with(".localhost")
         || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
         || host == "[::1]"
 }

@@ -1,1 +1,65 @@
-fn main() {}
+//! `trustmark`: the only place that prints a fatal error or picks an exit code.
+
+mod cli;
+mod cmd;
+mod error;
+mod input;
+mod report;
+mod time;
+
+use clap::Parser;
+use error::CliError;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Exit statuses (SPEC 5): 0 valid, 1 checked and not valid, 2 could not check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Valid = 0,
+    Invalid = 1,
+    Unknown = 2,
+}
+
+/// Writes one line; a closed pipe (`trustmark ... | head`) is not an error.
+pub fn print_line(out: &mut impl Write, text: &str) -> Result<(), CliError> {
+    match writeln!(out, "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Read {
+            path: "standard output".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are successes; every other parse failure is a usage error.
+            return ExitCode::from(if e.use_stderr() {
+                Status::Unknown as u8
+            } else {
+                0
+            });
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr().lock();
+    let result = match &cli.command {
+        cli::Command::Verify(args) => cmd::verify::run(args, &mut out, &mut err),
+        cli::Command::Status(cli::StatusCommand::Inspect(args)) => cmd::status::run(args, &mut out),
+        cli::Command::Keygen(args) => cmd::keygen::run(args, &mut out),
+    };
+    match result {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            if let Some(hint) = e.hint() {
+                let _ = writeln!(err, "hint: {hint}");
+            }
+            ExitCode::from(Status::Unknown as u8)
+        }
+    }
+}

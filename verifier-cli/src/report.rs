@@ -1,0 +1,80 @@
+//! Output: one human line per badge with its key facts, or one JSON object per badge
+//! (`{"verdict","reason","badge","origin"}`, SPEC 5).
+
+use crate::time;
+use serde_json::json;
+use trustmark_core::{Outcome, Reason, Verdict};
+
+/// The JSON object for one badge.
+pub fn json(outcome: &Outcome, origin: Option<&str>) -> serde_json::Value {
+    json!({
+        "verdict": outcome.verdict(),
+        "reason": outcome.reason.code(),
+        "badge": outcome.claims,
+        "origin": origin,
+    })
+}
+
+fn headline(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Valid => "VALID",
+        Reason::Expired => "NOT VALID: expired",
+        Reason::NotYetValid => "NOT VALID: not yet valid",
+        Reason::Revoked => "NOT VALID: revoked",
+        Reason::Suspended => "NOT VALID: suspended",
+        Reason::OriginMismatch => "NOT VALID: issued for another site",
+        Reason::BadSignature => "NOT VALID: signature does not verify",
+        Reason::UnknownKey => "NOT VALID: not signed by a trusted key",
+        Reason::UntrustedIssuer => "NOT VALID: issued by an untrusted registry",
+        Reason::WrongType => "NOT VALID: not a badge token",
+        Reason::Malformed => "NOT VALID: malformed",
+        Reason::StatusUnavailable => "COULD NOT CHECK: status list unavailable",
+        Reason::StatusInvalid => "COULD NOT CHECK: status list failed verification",
+        Reason::StatusOutOfRange => "NOT VALID: status index out of range",
+        Reason::NoBadgeFound => "NOT VALID: no badge found",
+    }
+}
+
+/// The status as far as it was established.
+fn status_word(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Valid => "valid",
+        Reason::Revoked => "revoked",
+        Reason::Suspended => "suspended",
+        Reason::StatusUnavailable | Reason::StatusInvalid | Reason::StatusOutOfRange => "unknown",
+        _ => "not checked",
+    }
+}
+
+/// Human text: the verdict line, the key facts, and the detail if any.
+pub fn human(outcome: &Outcome, origin: Option<&str>) -> String {
+    let mut out = format!("{} ({})", headline(outcome.reason), outcome.reason.code());
+    if let Some(c) = &outcome.claims {
+        out.push_str(&format!("\n  site:     {}", c.sub));
+        if !c.aliases.is_empty() {
+            out.push_str(&format!(" (also {})", c.aliases.join(", ")));
+        }
+        out.push_str(&format!("\n  org:      {} ({})", c.org.name, c.org.country));
+        out.push_str(&format!(
+            "\n  score:    {}/100, audited {} by {}",
+            c.audit.score,
+            time::date(c.audit.at),
+            c.auditor
+        ));
+        out.push_str(&format!(
+            "\n  valid:    {} to {}",
+            time::date(c.iat),
+            time::date(c.exp)
+        ));
+        out.push_str(&format!("\n  status:   {}", status_word(outcome.reason)));
+        out.push_str(&format!("\n  badge:    {} ({})", c.jti, c.reference));
+    }
+    if let Some(o) = origin {
+        out.push_str(&format!("\n  checked:  for {o}"));
+    }
+    if let Some(d) = &outcome.detail {
+        out.push_str(&format!("\n  detail:   {d}"));
+    }
+    debug_assert!(outcome.verdict() != Verdict::Valid || outcome.detail.is_none());
+    out
+}
