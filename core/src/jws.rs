@@ -125,14 +125,16 @@ pub struct Header {
     pub kid: Option<String>,
 }
 
+/// Header members are borrowed from the decoded bytes; a member written with JSON
+/// escapes cannot be borrowed and is refused, which no honest producer needs.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawHeader {
-    alg: String,
+struct RawHeader<'b> {
+    alg: &'b str,
     #[serde(default)]
-    typ: Option<String>,
+    typ: Option<&'b str>,
     #[serde(default)]
-    kid: Option<String>,
+    kid: Option<&'b str>,
 }
 
 /// A parsed, not yet verified, compact JWS.
@@ -171,14 +173,23 @@ impl<'a> Compact<'a> {
         if token.len() > max_len {
             return Err(JwsError::TooLarge { max: max_len });
         }
-        let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        // The header and signature are short, so find the dots from both ends and let the
+        // payload's base64url decoding refuse any dot in between: the long middle part
+        // is scanned once, not twice.
+        let (Some(first), Some(last)) = (token.find('.'), token.rfind('.')) else {
+            return Err(JwsError::NotCompact);
+        };
+        let (Some(h), Some(p), Some(s)) = (token.get(..first), token.get(first + 1..last), token.get(last + 1..))
         else {
             return Err(JwsError::NotCompact);
         };
-        let header_bytes = b64::decode(h).ok_or(JwsError::Encoding(Part::Header))?;
-        let payload = b64::decode(p).ok_or(JwsError::Encoding(Part::Payload))?;
+        if first == last {
+            return Err(JwsError::NotCompact);
+        }
+        // Only on failure is the payload searched for a stray dot, to name the real fault.
+        let fault = |part| if p.contains('.') { JwsError::NotCompact } else { JwsError::Encoding(part) };
+        let header_bytes = b64::decode(h).ok_or_else(|| fault(Part::Header))?;
+        let payload = b64::decode(p).ok_or_else(|| fault(Part::Payload))?;
         // 64 bytes of signature are exactly 86 base64url characters.
         let sig: [u8; 64] = if s.len() == 86 {
             b64::decode_array(s).ok_or(JwsError::Encoding(Part::Signature))?
@@ -192,7 +203,7 @@ impl<'a> Compact<'a> {
         // Derived deserialization already refuses repeated known members and
         // `deny_unknown_fields` refuses every other member, so the header needs no
         // separate duplicate scan.
-        let raw: RawHeader = serde_json::from_slice(&header_bytes).map_err(|e| {
+        let raw: RawHeader<'_> = serde_json::from_slice(&header_bytes).map_err(|e| {
             if e.to_string().starts_with("duplicate field") {
                 JwsError::DuplicateMember(Part::Header)
             } else {
@@ -208,8 +219,8 @@ impl<'a> Compact<'a> {
         Ok(Compact {
             signing_input,
             header: Header {
-                typ: raw.typ,
-                kid: raw.kid,
+                typ: raw.typ.map(str::to_owned),
+                kid: raw.kid.map(str::to_owned),
             },
             payload,
             signature: Signature::from_bytes(&sig),
@@ -263,6 +274,21 @@ pub enum TypedError {
 /// `kid` present.
 pub fn parse_typed(token: &str, ty: TokenType) -> Result<Compact<'_>, TypedError> {
     let compact = Compact::parse(token, ty.max_len())?;
+    check_type(compact, ty)
+}
+
+/// Like [`parse_typed`] but without the separate duplicate-member scan of the payload.
+/// Only for payloads read into a type that denies unknown fields and holds no maps at
+/// any depth: serde's derived parser then refuses every duplicate itself.
+pub(crate) fn parse_typed_closed(token: &str, ty: TokenType) -> Result<Compact<'_>, TypedError> {
+    let compact = Compact::parse_opaque(token, ty.max_len())?;
+    if compact.payload.first() != Some(&b'{') {
+        return Err(JwsError::Payload.into());
+    }
+    check_type(compact, ty)
+}
+
+fn check_type(compact: Compact<'_>, ty: TokenType) -> Result<Compact<'_>, TypedError> {
     if compact.header.typ.as_deref() != Some(ty.typ()) {
         return Err(TypedError::WrongType { expected: ty.typ() });
     }

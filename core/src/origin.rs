@@ -44,10 +44,12 @@ struct Parts<'a> {
 }
 
 fn split(input: &str) -> Result<Parts<'_>, OriginError> {
-    let (scheme, after) = input.split_once("://").ok_or(OriginError::Scheme)?;
-    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    // Byte scans rather than pattern searchers: this runs several times per badge.
+    let sep = input.as_bytes().windows(3).position(|w| w == b"://").ok_or(OriginError::Scheme)?;
+    let (scheme, after) = (input.get(..sep).unwrap_or(""), input.get(sep + 3..).unwrap_or(""));
+    let end = after.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(after.len());
     let (authority, rest) = after.split_at(end);
-    if authority.contains('@') {
+    if authority.bytes().any(|b| b == b'@') {
         return Err(OriginError::Userinfo);
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
@@ -60,8 +62,8 @@ fn split(input: &str) -> Result<Parts<'_>, OriginError> {
             t => (host, Some(t.strip_prefix(':').ok_or(OriginError::Host)?)),
         }
     } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        match authority.bytes().rposition(|b| b == b':') {
+            Some(i) => (authority.get(..i).unwrap_or(""), authority.get(i + 1..)),
             None => (authority, None),
         }
     };
@@ -74,19 +76,17 @@ fn split(input: &str) -> Result<Parts<'_>, OriginError> {
 }
 
 fn is_ldh_lower(label: &str) -> bool {
-    !label.is_empty()
-        && label.len() <= 63
-        && !label.starts_with('-')
-        && !label.ends_with('-')
-        && label
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    is_ldh_lower_bytes(label.as_bytes())
 }
 
-fn is_ipv4_canonical(host: &str) -> bool {
-    host.parse::<Ipv4Addr>()
-        .is_ok_and(|ip| ip.to_string() == host)
+fn is_ldh_lower_bytes(label: &[u8]) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label.first() != Some(&b'-')
+        && label.last() != Some(&b'-')
+        && label.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
+
 
 /// Whether `host` (already canonical) is a loopback host.
 fn is_loopback(host: &str) -> bool {
@@ -169,38 +169,43 @@ pub fn canonicalize(input: &str) -> Result<String, OriginError> {
 }
 
 /// Checks that `origin` is exactly canonical, as a badge or audit statement must carry it.
+/// Allocation-free for the common case (an ASCII host without punycode labels), since
+/// it runs several times per verified badge.
 pub fn check_canonical(origin: &str) -> Result<(), OriginError> {
     let parts = split(origin)?;
     if !parts.rest.is_empty() {
         return Err(OriginError::Path);
     }
-    if parts.scheme != "https" && parts.scheme != "http" {
-        return Err(OriginError::Scheme);
-    }
-    // The fast path: a lowercase LDH host needs no IDNA processing at all.
-    let host_ok = if parts.host.starts_with('[')
-        || parts.host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-    {
-        canonical_host(parts.host)? == parts.host
-    } else {
-        let ldh = parts.host.split('.').all(is_ldh_lower);
-        let punycode = parts.host.split('.').any(|l| l.starts_with("xn--"));
-        ldh && (!punycode || canonical_host(parts.host)? == parts.host)
+    let default = match parts.scheme {
+        "https" => 443,
+        "http" => 80,
+        _ => return Err(OriginError::Scheme),
     };
-    if !host_ok && !is_ipv4_canonical(parts.host) {
-        return Err(OriginError::NotCanonical(
-            "lowercase ASCII host, punycode for IDN",
-        ));
+    let host = parts.host;
+    let host_ok = if host.starts_with('[') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        canonical_host(host)? == host
+    } else {
+        let (mut ldh, mut punycode) = (true, false);
+        for label in host.as_bytes().split(|b| *b == b'.') {
+            ldh &= is_ldh_lower_bytes(label);
+            punycode |= label.starts_with(b"xn--");
+        }
+        ldh && (!punycode || canonical_host(host)? == host)
+    };
+    if !host_ok {
+        return Err(OriginError::NotCanonical("lowercase ASCII host, punycode for IDN"));
     }
-    let port = parse_port(parts.port)?;
-    if let (Some(text), Some(n)) = (parts.port, port) {
-        if text != n.to_string() {
+    if parts.scheme == "http" && !is_loopback(host) {
+        return Err(OriginError::InsecureHttp);
+    }
+    if let Some(text) = parts.port {
+        let port = parse_port(Some(text))?;
+        if text.starts_with('0') {
             return Err(OriginError::NotCanonical("a port without leading zeros"));
         }
-    }
-    let canonical = build(parts.scheme, parts.host, port)?;
-    if canonical != origin {
-        return Err(OriginError::NotCanonical("no default port"));
+        if port == Some(default) {
+            return Err(OriginError::NotCanonical("no default port"));
+        }
     }
     Ok(())
 }

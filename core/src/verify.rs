@@ -253,13 +253,16 @@ pub struct Verifier {
     catalogue: Catalogue,
     lists: HashMap<String, ListEntry>,
     unattributed_rejects: usize,
+    issuer_is_url: bool,
 }
 
 impl Verifier {
     /// A verifier trusting `issuer` and `keys`, scoring against `catalogue`.
     pub fn new(issuer: impl Into<String>, keys: Jwks, catalogue: Catalogue) -> Self {
+        let issuer = issuer.into();
         Verifier {
-            issuer: issuer.into(),
+            issuer_is_url: claims::is_url(&issuer),
+            issuer,
             keys,
             catalogue,
             lists: HashMap::new(),
@@ -304,7 +307,7 @@ impl Verifier {
 
     /// Verifies one badge token at time `at` (unix seconds).
     pub fn verify(&self, token: &str, origin: OriginPolicy<'_>, at: i64) -> Outcome {
-        let compact = match jws::parse_typed(token, TokenType::Badge) {
+        let compact = match jws::parse_typed_closed(token, TokenType::Badge) {
             Ok(c) => c,
             Err(TypedError::WrongType { .. }) => {
                 return Outcome::fail(Reason::WrongType, None, None)
@@ -315,7 +318,8 @@ impl Verifier {
             Ok(c) => c,
             Err(e) => return Outcome::fail(Reason::Malformed, None, e.to_string()),
         };
-        if let Err(e) = claims.validate(&self.catalogue) {
+        let known = self.issuer_is_url.then_some(self.issuer.as_str());
+        if let Err(e) = claims.validate_with_known_issuer(&self.catalogue, known) {
             return Outcome::fail(Reason::Malformed, Some(claims), e.to_string());
         }
         let kid = compact.header().kid.as_deref().unwrap_or_default();

@@ -840,7 +840,7 @@ pub fn generate() -> Vec<(String, String)> {
     );
     let dup_payload = format!(
         "{},\"sub\":\"https://evil.example\"}}",
-        payload.trim_end_matches('}')
+        payload.strip_suffix('}').unwrap()
     );
     b.badge(
         "duplicate-claim",
