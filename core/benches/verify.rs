@@ -48,31 +48,69 @@ fn fixture() -> Fixture {
                 nbf: None,
                 jti: jti.clone(),
                 trust_mark_type: BadgeClaims::trust_mark_type_for(ISSUER),
-                org: Org { name: "Shenzhen Example Electronics Co., Ltd.".into(), country: "CN".into(), reg: Some("91440300EXAMPLE0001".into()) },
+                org: Org {
+                    name: "Shenzhen Example Electronics Co., Ltd.".into(),
+                    country: "CN".into(),
+                    reg: Some("91440300EXAMPLE0001".into()),
+                },
                 auditor: "auditor-example".into(),
-                audit: AuditSummary { at: AT - 3 * 86_400, score: cat.overall(&ind).unwrap(), ind: ind.clone(), digest: b64::encode([i as u8; 32]) },
+                audit: AuditSummary {
+                    at: AT - 3 * 86_400,
+                    score: cat.overall(&ind).unwrap(),
+                    ind: ind.clone(),
+                    digest: b64::encode([i as u8; 32]),
+                },
                 reference: format!("{ISSUER}/b/{jti}"),
-                status: StatusRef { status_list: StatusListRef { idx: 1000 + i as u64 * 97, uri: uri.clone() } },
+                status: StatusRef {
+                    status_list: StatusListRef {
+                        idx: 1000 + i as u64 * 97,
+                        uri: uri.clone(),
+                    },
+                },
             };
             sign::sign_badge(&claims, &key).unwrap()
         })
         .collect();
-    let jwks = Jwks::from_keys([key.public().with_use(KeyUse::Badge), status_key.public().with_use(KeyUse::Status)]);
+    let jwks = Jwks::from_keys([
+        key.public().with_use(KeyUse::Badge),
+        status_key.public().with_use(KeyUse::Status),
+    ]);
     let mut verifier = Verifier::new(ISSUER, jwks, cat);
-    let list_claims = StatusListClaims { iss: ISSUER.into(), sub: uri, iat: AT - 60, exp: AT + 86_400, ttl: 3600, status_list: list.encode() };
-    verifier.add_status_list(&sign::sign_status_list(&list_claims, &status_key).unwrap()).unwrap();
+    let list_claims = StatusListClaims {
+        iss: ISSUER.into(),
+        sub: uri,
+        iat: AT - 60,
+        exp: AT + 86_400,
+        ttl: 3600,
+        status_list: list.encode(),
+    };
+    verifier
+        .add_status_list(&sign::sign_status_list(&list_claims, &status_key).unwrap())
+        .unwrap();
     let raw = tokens
         .iter()
         .map(|t| {
             let (input, sig) = t.rsplit_once('.').unwrap();
-            (input.as_bytes().to_vec(), Signature::from_bytes(&b64::decode_array::<64>(sig).unwrap()))
+            (
+                input.as_bytes().to_vec(),
+                Signature::from_bytes(&b64::decode_array::<64>(sig).unwrap()),
+            )
         })
         .collect();
-    Fixture { tokens, verifier, raw, key: *key.public().verifying_key() }
+    Fixture {
+        tokens,
+        verifier,
+        raw,
+        key: *key.public().verifying_key(),
+    }
 }
 
 fn full(f: &Fixture, i: usize) -> bool {
-    let o = f.verifier.verify(&f.tokens[i % N], OriginPolicy::Require("https://supplier.example"), AT);
+    let o = f.verifier.verify(
+        &f.tokens[i % N],
+        OriginPolicy::Require("https://supplier.example"),
+        AT,
+    );
     o.reason == Reason::Valid
 }
 
@@ -83,12 +121,25 @@ fn raw(f: &Fixture, i: usize) -> bool {
 
 fn benches(c: &mut Criterion) {
     let f = fixture();
-    assert!((0..N).all(|i| full(&f, i) && raw(&f, i)), "every bench badge must be valid");
+    assert!(
+        (0..N).all(|i| full(&f, i) && raw(&f, i)),
+        "every bench badge must be valid"
+    );
     let mut g = c.benchmark_group("badge");
     g.throughput(Throughput::Elements(1));
     let mut i = 0;
-    g.bench_function("raw_verify_strict", |b| b.iter(|| { i += 1; black_box(raw(&f, i)) }));
-    g.bench_function("full_offline_verify", |b| b.iter(|| { i += 1; black_box(full(&f, i)) }));
+    g.bench_function("raw_verify_strict", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(raw(&f, i))
+        })
+    });
+    g.bench_function("full_offline_verify", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(full(&f, i))
+        })
+    });
     g.finish();
 }
 
@@ -97,27 +148,42 @@ fn ratio_summary() {
     let f = fixture();
     let rounds = 40;
     let per_round = Duration::from_millis(150);
-    let (mut raw_ops, mut raw_time, mut full_ops, mut full_time) = (0u64, Duration::ZERO, 0u64, Duration::ZERO);
+    let (mut raw_ops, mut raw_time, mut full_ops, mut full_time) =
+        (0u64, Duration::ZERO, 0u64, Duration::ZERO);
     for _ in 0..rounds {
         for side in [false, true] {
             let start = Instant::now();
             let mut n = 0u64;
             while start.elapsed() < per_round {
                 for i in 0..64 {
-                    black_box(if side { full(&f, i + n as usize) } else { raw(&f, i + n as usize) });
+                    black_box(if side {
+                        full(&f, i + n as usize)
+                    } else {
+                        raw(&f, i + n as usize)
+                    });
                 }
                 n += 64;
             }
             let t = start.elapsed();
-            if side { (full_ops, full_time) = (full_ops + n, full_time + t) } else { (raw_ops, raw_time) = (raw_ops + n, raw_time + t) }
+            if side {
+                (full_ops, full_time) = (full_ops + n, full_time + t)
+            } else {
+                (raw_ops, raw_time) = (raw_ops + n, raw_time + t)
+            }
         }
     }
     let raw_rate = raw_ops as f64 / raw_time.as_secs_f64();
     let full_rate = full_ops as f64 / full_time.as_secs_f64();
-    println!("\nsummary (one core, {rounds} interleaved rounds of {} ms each):", per_round.as_millis());
+    println!(
+        "\nsummary (one core, {rounds} interleaved rounds of {} ms each):",
+        per_round.as_millis()
+    );
     println!("  raw ed25519-dalek verify_strict : {raw_rate:>10.0} badges/s");
     println!("  full offline verification       : {full_rate:>10.0} badges/s");
-    println!("  ratio full/raw                  : {:>10.3}  (target >= 0.95)", full_rate / raw_rate);
+    println!(
+        "  ratio full/raw                  : {:>10.3}  (target >= 0.95)",
+        full_rate / raw_rate
+    );
 }
 
 criterion_group!(group, benches);

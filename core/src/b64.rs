@@ -25,7 +25,9 @@ pub fn encode(bytes: impl AsRef<[u8]>) -> String {
 /// Decoding is on every badge's hot path, so it uses the SIMD decoder, which applies
 /// the same canonical rules (checked against `base64` in the tests below).
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    base64_simd::URL_SAFE_NO_PAD.decode_to_vec(text.as_bytes()).ok()
+    base64_simd::URL_SAFE_NO_PAD
+        .decode_to_vec(text.as_bytes())
+        .ok()
 }
 
 /// Decodes into a fixed-size array, refusing any other length.
@@ -59,10 +61,15 @@ mod tests {
     fn simd_decoder_agrees_with_the_reference_decoder() {
         // Every string of length 0..=4 over a small alphabet that includes each kind of
         // bad input: padding, the standard alphabet, space, and trailing-bit variants.
-        let alphabet = [b'A', b'B', b'Q', b'g', b'w', b'8', b'-', b'_', b'+', b'/', b'=', b' ', b'.'];
+        let alphabet = [
+            b'A', b'B', b'Q', b'g', b'w', b'8', b'-', b'_', b'+', b'/', b'=', b' ', b'.',
+        ];
         let mut inputs: Vec<Vec<u8>> = vec![vec![]];
         for _ in 0..4 {
-            let longer: Vec<Vec<u8>> = inputs.iter().flat_map(|s| alphabet.iter().map(move |c| [s.clone(), vec![*c]].concat())).collect();
+            let longer: Vec<Vec<u8>> = inputs
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| [s.clone(), vec![*c]].concat()))
+                .collect();
             inputs.extend(longer.into_iter().filter(|s| s.len() <= 4));
             inputs.sort();
             inputs.dedup();

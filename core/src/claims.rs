@@ -275,8 +275,15 @@ impl BadgeClaims {
 
     /// [`BadgeClaims::validate`], skipping the form check of `iss` when it equals
     /// `known_good_issuer`, a URL the caller has already checked once.
-    pub(crate) fn validate_with_known_issuer(&self, catalogue: &Catalogue, known_good_issuer: Option<&str>) -> Result<(), ClaimsError> {
-        ensure(known_good_issuer == Some(self.iss.as_str()) || is_url(&self.iss), "iss")?;
+    pub(crate) fn validate_with_known_issuer(
+        &self,
+        catalogue: &Catalogue,
+        known_good_issuer: Option<&str>,
+    ) -> Result<(), ClaimsError> {
+        ensure(
+            known_good_issuer == Some(self.iss.as_str()) || is_url(&self.iss),
+            "iss",
+        )?;
         check_origins(&self.sub, &self.aliases, "sub")?;
         ensure(self.iat >= 0, "iat")?;
         ensure(self.exp > self.iat, "exp")?;

@@ -179,15 +179,24 @@ impl<'a> Compact<'a> {
         let (Some(first), Some(last)) = (token.find('.'), token.rfind('.')) else {
             return Err(JwsError::NotCompact);
         };
-        let (Some(h), Some(p), Some(s)) = (token.get(..first), token.get(first + 1..last), token.get(last + 1..))
-        else {
+        let (Some(h), Some(p), Some(s)) = (
+            token.get(..first),
+            token.get(first + 1..last),
+            token.get(last + 1..),
+        ) else {
             return Err(JwsError::NotCompact);
         };
         if first == last {
             return Err(JwsError::NotCompact);
         }
         // Only on failure is the payload searched for a stray dot, to name the real fault.
-        let fault = |part| if p.contains('.') { JwsError::NotCompact } else { JwsError::Encoding(part) };
+        let fault = |part| {
+            if p.contains('.') {
+                JwsError::NotCompact
+            } else {
+                JwsError::Encoding(part)
+            }
+        };
         let header_bytes = b64::decode(h).ok_or_else(|| fault(Part::Header))?;
         let payload = b64::decode(p).ok_or_else(|| fault(Part::Payload))?;
         // 64 bytes of signature are exactly 86 base64url characters.

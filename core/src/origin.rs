@@ -45,9 +45,19 @@ struct Parts<'a> {
 
 fn split(input: &str) -> Result<Parts<'_>, OriginError> {
     // Byte scans rather than pattern searchers: this runs several times per badge.
-    let sep = input.as_bytes().windows(3).position(|w| w == b"://").ok_or(OriginError::Scheme)?;
-    let (scheme, after) = (input.get(..sep).unwrap_or(""), input.get(sep + 3..).unwrap_or(""));
-    let end = after.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(after.len());
+    let sep = input
+        .as_bytes()
+        .windows(3)
+        .position(|w| w == b"://")
+        .ok_or(OriginError::Scheme)?;
+    let (scheme, after) = (
+        input.get(..sep).unwrap_or(""),
+        input.get(sep + 3..).unwrap_or(""),
+    );
+    let end = after
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(after.len());
     let (authority, rest) = after.split_at(end);
     if authority.bytes().any(|b| b == b'@') {
         return Err(OriginError::Userinfo);
@@ -84,9 +94,10 @@ fn is_ldh_lower_bytes(label: &[u8]) -> bool {
         && label.len() <= 63
         && label.first() != Some(&b'-')
         && label.last() != Some(&b'-')
-        && label.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && label
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
-
 
 /// Whether `host` (already canonical) is a loopback host.
 fn is_loopback(host: &str) -> bool {
@@ -182,7 +193,8 @@ pub fn check_canonical(origin: &str) -> Result<(), OriginError> {
         _ => return Err(OriginError::Scheme),
     };
     let host = parts.host;
-    let host_ok = if host.starts_with('[') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    let host_ok = if host.starts_with('[') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
         canonical_host(host)? == host
     } else {
         let (mut ldh, mut punycode) = (true, false);
@@ -193,7 +205,9 @@ pub fn check_canonical(origin: &str) -> Result<(), OriginError> {
         ldh && (!punycode || canonical_host(host)? == host)
     };
     if !host_ok {
-        return Err(OriginError::NotCanonical("lowercase ASCII host, punycode for IDN"));
+        return Err(OriginError::NotCanonical(
+            "lowercase ASCII host, punycode for IDN",
+        ));
     }
     if parts.scheme == "http" && !is_loopback(host) {
         return Err(OriginError::InsecureHttp);

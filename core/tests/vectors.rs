@@ -139,12 +139,23 @@ fn duplicate_member_vectors_hold_real_duplicates_in_valid_json() {
     // Otherwise they would only test "not JSON", which every parser refuses anyway.
     let manifest = json(&vectors().join("cases.json"));
     for name in ["duplicate-claim", "duplicate-header-member"] {
-        let case = manifest["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+        let case = manifest["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
         let token = case["token"].as_str().unwrap();
         let part = if name == "duplicate-claim" { 1 } else { 0 };
         let bytes = trustmark_core::b64::decode(token.split('.').nth(part).unwrap()).unwrap();
-        assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok(), "{name}: not valid JSON");
-        assert!(!trustmark_core::json_has_no_duplicates(&bytes), "{name}: no duplicate member");
+        assert!(
+            serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok(),
+            "{name}: not valid JSON"
+        );
+        assert!(
+            !trustmark_core::json_has_no_duplicates(&bytes),
+            "{name}: no duplicate member"
+        );
     }
 }
 

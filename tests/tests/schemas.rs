@@ -11,18 +11,30 @@ fn root() -> PathBuf {
 
 fn load(rel: &str) -> Value {
     let path = root().join(rel);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }
 
 fn validator(name: &str) -> jsonschema::Validator {
     let schema = load(&format!("schemas/{name}.schema.json"));
-    assert!(jsonschema::meta::is_valid(&schema), "{name} is not a valid schema");
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema", "{name}");
+    assert!(
+        jsonschema::meta::is_valid(&schema),
+        "{name} is not a valid schema"
+    );
+    assert_eq!(
+        schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+        "{name}"
+    );
     jsonschema::draft202012::new(&schema).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn assert_valid(v: &jsonschema::Validator, instance: &Value, what: &str) {
-    let errors: Vec<String> = v.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = v
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
 }
 
@@ -45,22 +57,39 @@ fn payload(token: &str) -> Option<Value> {
 fn every_example_validates_against_its_schema() {
     for name in SCHEMAS {
         let v = validator(name);
-        assert_valid(&v, &load(&format!("schemas/examples/{name}.example.json")), name);
+        assert_valid(
+            &v,
+            &load(&format!("schemas/examples/{name}.example.json")),
+            name,
+        );
     }
-    assert_valid(&validator("indicator-catalogue"), &load("schemas/indicators/rcep-b2b-web-1.json"), "the shipped catalogue");
+    assert_valid(
+        &validator("indicator-catalogue"),
+        &load("schemas/indicators/rcep-b2b-web-1.json"),
+        "the shipped catalogue",
+    );
 }
 
 #[test]
 fn schemas_reject_what_the_format_forbids() {
     let badge = validator("badge-claims");
     let example = load("schemas/examples/badge-claims.example.json");
-    let mutations: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("11 indicators", Box::new(|b| { b["audit"]["ind"].as_array_mut().unwrap().pop(); })),
-        ("upper-case origin", Box::new(|b| b["sub"] = json!("https://WWW.supplier.example"))),
-        ("http for a public host", Box::new(|b| b["sub"] = json!("http://supplier.example"))),
-        ("jti of 41 characters", Box::new(|b| b["jti"] = json!("a".repeat(41)))),
-        ("missing auditor", Box::new(|b| { b.as_object_mut().unwrap().remove("auditor"); })),
-        ("score over 100", Box::new(|b| b["audit"]["score"] = json!(101))),
+    type Mutation = (&'static str, fn(&mut Value));
+    let mutations: Vec<Mutation> = vec![
+        ("11 indicators", |b| {
+            b["audit"]["ind"].as_array_mut().unwrap().pop();
+        }),
+        ("upper-case origin", |b| {
+            b["sub"] = json!("https://WWW.supplier.example")
+        }),
+        ("http for a public host", |b| {
+            b["sub"] = json!("http://supplier.example")
+        }),
+        ("jti of 41 characters", |b| b["jti"] = json!("a".repeat(41))),
+        ("missing auditor", |b| {
+            b.as_object_mut().unwrap().remove("auditor");
+        }),
+        ("score over 100", |b| b["audit"]["score"] = json!(101)),
     ];
     for (what, mutate) in mutations {
         let mut b = example.clone();
@@ -70,7 +99,10 @@ fn schemas_reject_what_the_format_forbids() {
     let jwks = validator("jwks");
     let mut with_private = load("schemas/examples/jwks.example.json");
     with_private["keys"][0]["d"] = json!("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A");
-    assert!(!jwks.is_valid(&with_private), "jwks schema accepted a private key");
+    assert!(
+        !jwks.is_valid(&with_private),
+        "jwks schema accepted a private key"
+    );
 }
 
 #[test]
@@ -90,7 +122,9 @@ fn every_vector_validates_against_the_schema_of_its_type() {
         if reason == "malformed" || reason == "wrong_type" {
             continue;
         }
-        let Some(claims) = payload(case["token"].as_str().unwrap()) else { continue };
+        let Some(claims) = payload(case["token"].as_str().unwrap()) else {
+            continue;
+        };
         let v = match case["kind"].as_str().unwrap() {
             "badge" => &badge,
             "status_list" => &list,
@@ -108,6 +142,14 @@ fn every_vector_validates_against_the_schema_of_its_type() {
         assert_valid(&list, &claims, &path.display().to_string());
     }
     let jwks = validator("jwks");
-    assert_valid(&jwks, &load("testdata/vectors/jwks/registry.json"), "registry JWKS");
-    assert_valid(&jwks, &json!({"keys": [load("testdata/vectors/jwks/auditor.json")]}), "auditor key");
+    assert_valid(
+        &jwks,
+        &load("testdata/vectors/jwks/registry.json"),
+        "registry JWKS",
+    );
+    assert_valid(
+        &jwks,
+        &json!({"keys": [load("testdata/vectors/jwks/auditor.json")]}),
+        "auditor key",
+    );
 }

@@ -96,7 +96,10 @@ fn every_badge_vector_through_the_binary() {
     let manifest: Value =
         serde_json::from_str(&std::fs::read_to_string(vectors().join("cases.json")).unwrap())
             .unwrap();
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(root().join("schemas/verify-output.schema.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/verify-output.schema.json")).unwrap(),
+    )
+    .unwrap();
     let output_schema = jsonschema::draft202012::new(&schema).unwrap();
     let mut checked = 0;
     for case in manifest["cases"]
@@ -137,8 +140,14 @@ fn every_badge_vector_through_the_binary() {
         let name = case["name"].as_str().unwrap();
         assert_eq!(run.code(), want_code, "{name}\n{}", run.context());
         let out = run.json();
-        let errors: Vec<String> = output_schema.iter_errors(&out).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{name}: output does not fit verify-output.schema.json: {errors:?}");
+        let errors: Vec<String> = output_schema
+            .iter_errors(&out)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{name}: output does not fit verify-output.schema.json: {errors:?}"
+        );
         assert_eq!(out["verdict"], case["expect"]["verdict"], "{name}");
         assert_eq!(out["reason"], case["expect"]["reason"], "{name}");
         assert!(
