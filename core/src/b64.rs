@@ -30,6 +30,17 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// Decodes into `buf` (which must be large enough), returning the decoded prefix.
+pub fn decode_into<'b>(text: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    if text.len().div_ceil(4) * 3 > buf.len() {
+        return None;
+    }
+    base64_simd::URL_SAFE_NO_PAD
+        .decode(text.as_bytes(), base64_simd::Out::from_slice(buf))
+        .ok()
+        .map(|d| &*d)
+}
+
 /// Decodes into a fixed-size array, refusing any other length.
 pub fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
     // Length check first: a wrong-length input never reaches the decoder.
@@ -37,7 +48,10 @@ pub fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
         return None;
     }
     let mut out = [0u8; N];
-    let written = ENGINE.decode_slice(text, &mut out).ok()?;
+    let written = base64_simd::URL_SAFE_NO_PAD
+        .decode(text.as_bytes(), base64_simd::Out::from_slice(&mut out))
+        .ok()?
+        .len();
     (written == N).then_some(out)
 }
 

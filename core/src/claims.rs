@@ -217,18 +217,39 @@ pub fn is_url_safe_id(s: &str, max: usize) -> bool {
 /// An issuer or page URL: http(s), a canonical origin, then an optional path without
 /// query, fragment or trailing slash.
 pub(crate) fn is_url(s: &str) -> bool {
-    let after = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    let Some(after) = after else { return false };
-    let cut = after
-        .find('/')
-        .map_or(s.len(), |i| s.len() - after.len() + i);
-    let (base, path) = s.split_at(cut);
-    origin::check_canonical(base).is_ok()
-        && !path.ends_with('/')
-        && !path.contains(['?', '#', ' ', '\\'])
-        && s.len() <= 2048
+    is_url_below(s, None)
+}
+
+/// [`is_url`], with a shortcut: when `s` extends `known_good` (a URL already checked) by
+/// a path, its origin is known canonical and only the path is checked.
+fn is_url_below(s: &str, known_good: Option<&str>) -> bool {
+    if s.len() > 2048 {
+        return false;
+    }
+    let path = match known_good.and_then(|k| s.strip_prefix(k)) {
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => {
+            let Some(after) = s
+                .strip_prefix("https://")
+                .or_else(|| s.strip_prefix("http://"))
+            else {
+                return false;
+            };
+            let cut = after
+                .bytes()
+                .position(|b| b == b'/')
+                .map_or(s.len(), |i| s.len() - after.len() + i);
+            let (base, path) = s.split_at(cut);
+            if origin::check_canonical(base).is_err() {
+                return false;
+            }
+            path
+        }
+    };
+    !path.ends_with('/')
+        && !path
+            .bytes()
+            .any(|b| matches!(b, b'?' | b'#' | b' ' | b'\\') || b.is_ascii_control())
 }
 
 fn text_ok(s: &str, max: usize) -> bool {
@@ -307,9 +328,9 @@ impl BadgeClaims {
             crate::b64::decode_array::<32>(&a.digest).is_some(),
             "audit.digest",
         )?;
-        ensure(is_url(&self.reference), "ref")?;
+        ensure(is_url_below(&self.reference, known_good_issuer), "ref")?;
         ensure(
-            is_url(&self.status.status_list.uri),
+            is_url_below(&self.status.status_list.uri, known_good_issuer),
             "status.status_list.uri",
         )?;
         Ok(())

@@ -116,11 +116,24 @@ pub enum JwsError {
     SignatureLength,
 }
 
+/// The `typ` header member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Typ {
+    /// One of the four TrustMark types.
+    Known(TokenType),
+    /// Anything else (`JWT`, another profile's type, ...).
+    Other,
+}
+
+/// Largest protected header accepted, in base64url characters (a TrustMark header is
+/// about 100): the header is decoded on the stack.
+const MAX_HEADER_B64: usize = 512;
+
 /// The protected header, as parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     /// `typ`, if present.
-    pub typ: Option<String>,
+    pub typ: Option<Typ>,
     /// `kid`, if present.
     pub kid: Option<String>,
 }
@@ -197,7 +210,12 @@ impl<'a> Compact<'a> {
                 JwsError::Encoding(part)
             }
         };
-        let header_bytes = b64::decode(h).ok_or_else(|| fault(Part::Header))?;
+        if h.len() > MAX_HEADER_B64 {
+            return Err(JwsError::Header);
+        }
+        let mut header_buf = [0u8; MAX_HEADER_B64 / 4 * 3];
+        let header_bytes =
+            b64::decode_into(h, &mut header_buf).ok_or_else(|| fault(Part::Header))?;
         let payload = b64::decode(p).ok_or_else(|| fault(Part::Payload))?;
         // 64 bytes of signature are exactly 86 base64url characters.
         let sig: [u8; 64] = if s.len() == 86 {
@@ -212,7 +230,8 @@ impl<'a> Compact<'a> {
         // Derived deserialization already refuses repeated known members and
         // `deny_unknown_fields` refuses every other member, so the header needs no
         // separate duplicate scan.
-        let raw: RawHeader<'_> = serde_json::from_slice(&header_bytes).map_err(|e| {
+        let header_text = std::str::from_utf8(header_bytes).map_err(|_| JwsError::Header)?;
+        let raw: RawHeader<'_> = serde_json::from_str(header_text).map_err(|e| {
             if e.to_string().starts_with("duplicate field") {
                 JwsError::DuplicateMember(Part::Header)
             } else {
@@ -228,7 +247,12 @@ impl<'a> Compact<'a> {
         Ok(Compact {
             signing_input,
             header: Header {
-                typ: raw.typ.map(str::to_owned),
+                typ: raw.typ.map(|t| {
+                    TokenType::ALL
+                        .into_iter()
+                        .find(|ty| ty.typ() == t)
+                        .map_or(Typ::Other, Typ::Known)
+                }),
                 kid: raw.kid.map(str::to_owned),
             },
             payload,
@@ -298,7 +322,7 @@ pub(crate) fn parse_typed_closed(token: &str, ty: TokenType) -> Result<Compact<'
 }
 
 fn check_type(compact: Compact<'_>, ty: TokenType) -> Result<Compact<'_>, TypedError> {
-    if compact.header.typ.as_deref() != Some(ty.typ()) {
+    if compact.header.typ != Some(Typ::Known(ty)) {
         return Err(TypedError::WrongType { expected: ty.typ() });
     }
     if compact.header.kid.is_none() {

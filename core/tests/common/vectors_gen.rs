@@ -353,6 +353,7 @@ pub fn generate() -> Vec<(String, String)> {
         c
     };
     let valid = mint(&base);
+    files.push(("testdata/examples/badge.jwt".into(), format!("{valid}\n")));
     let www = Some("https://www.supplier.example");
     let mut cases = Cases(Vec::new());
     let b = &mut cases;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Fuzz one decoder, seeded from the golden vectors.
+#   fuzz/run.sh badge_token|status_list|jwks [SECONDS]
+# Needs `cargo install cargo-fuzz`. On a stable toolchain this runs without a sanitizer
+# (RUSTC_BOOTSTRAP lets cargo-fuzz pass its flags); with nightly, drop both overrides to
+# get AddressSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")"
+target=${1:?target: badge_token, status_list or jwks}
+seconds=${2:-60}
+corpus=corpus/$target
+mkdir -p "$corpus"
+python3 - "$target" "$corpus" <<'PY'
+import json, pathlib, sys, hashlib
+target, corpus = sys.argv[1], pathlib.Path(sys.argv[2])
+root = pathlib.Path("../testdata/vectors")
+seeds = []
+if target == "badge_token":
+    seeds = [c["token"].encode() for c in json.load(open(root / "cases.json"))["cases"]]
+elif target == "status_list":
+    seeds = [p.read_bytes().strip() for p in (root / "statuslists").glob("*.jwt")]
+else:
+    seeds = [p.read_bytes() for p in (root / "jwks").glob("*.json")]
+for s in seeds:
+    (corpus / hashlib.sha256(s).hexdigest()[:16]).write_bytes(s)
+print(f"seeded {len(seeds)} inputs into {corpus}")
+PY
+RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" "$corpus" -- -max_total_time="$seconds" -max_len=65536
