@@ -2,17 +2,27 @@
 //! (`{"verdict","reason","badge","origin"}`, SPEC 5).
 
 use crate::time;
-use serde_json::json;
-use trustmark_core::{Outcome, Reason, Verdict};
+use serde::Serialize;
+use trustmark_core::{BadgeClaims, Outcome, Reason, Verdict};
 
-/// The JSON object for one badge.
-pub fn json(outcome: &Outcome, origin: Option<&str>) -> serde_json::Value {
-    json!({
-        "verdict": outcome.verdict(),
-        "reason": outcome.reason.code(),
-        "badge": outcome.claims,
-        "origin": origin,
-    })
+/// One `--json` object; a struct so the members come out in the documented order.
+#[derive(Serialize)]
+struct Report<'a> {
+    verdict: Verdict,
+    reason: &'static str,
+    badge: Option<&'a BadgeClaims>,
+    origin: Option<&'a str>,
+}
+
+/// The JSON text for one badge.
+pub fn json(outcome: &Outcome, origin: Option<&str>) -> String {
+    let report = Report {
+        verdict: outcome.verdict(),
+        reason: outcome.reason.code(),
+        badge: outcome.claims.as_ref(),
+        origin,
+    };
+    serde_json::to_string(&report).unwrap_or_default()
 }
 
 fn headline(reason: Reason) -> &'static str {

@@ -139,6 +139,11 @@ fn every_badge_vector_through_the_binary() {
         };
         let name = case["name"].as_str().unwrap();
         assert_eq!(run.code(), want_code, "{name}\n{}", run.context());
+        assert!(
+            run.stdout().starts_with(r#"{"verdict":"#),
+            "members in documented order\n{}",
+            run.context()
+        );
         let out = run.json();
         let errors: Vec<String> = output_schema
             .iter_errors(&out)

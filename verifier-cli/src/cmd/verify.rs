@@ -80,7 +80,7 @@ pub fn run(
         },
     };
     let text = if args.json {
-        report::json(&outcome, origin.as_deref()).to_string()
+        report::json(&outcome, origin.as_deref())
     } else {
         report::human(&outcome, origin.as_deref())
     };
