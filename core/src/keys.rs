@@ -69,6 +69,9 @@ pub enum KeyError {
     /// `valid_until` is before `valid_from`.
     #[error("the key's validity window ends before it starts")]
     Window,
+    /// A JWKS with no key at all: it could only ever say "unknown key".
+    #[error("the key set is empty")]
+    Empty,
     /// The private key `d` is malformed or does not match `x`.
     #[error("the private key is malformed or does not match its public key")]
     PrivateKey,
@@ -260,6 +263,9 @@ impl Jwks {
             return Err(KeyError::Json);
         }
         let set: JwksJson = serde_json::from_slice(bytes).map_err(|_| KeyError::Json)?;
+        if set.keys.is_empty() {
+            return Err(KeyError::Empty);
+        }
         let mut keys: Vec<PublicKey> = Vec::with_capacity(set.keys.len());
         for jwk in &set.keys {
             if jwk.d.is_some() {
@@ -373,6 +379,7 @@ mod tests {
             Jwks::parse(private.as_bytes()).unwrap_err(),
             KeyError::PrivateKeyInSet
         );
+        assert_eq!(Jwks::parse(br#"{"keys":[]}"#).unwrap_err(), KeyError::Empty);
         let one = format!(r#"{{"keys":[{k}]}}"#);
         let set = Jwks::parse(one.as_bytes()).unwrap();
         let again = Jwks::parse(set.to_json().as_bytes()).unwrap();

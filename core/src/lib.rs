@@ -7,7 +7,7 @@
 //! use trustmark_core::{Catalogue, Jwks, OriginPolicy, Reason, Verifier};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let keys = Jwks::parse(br#"{"keys":[]}"#)?;
+//! let keys = Jwks::parse(br#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#)?;
 //! let verifier = Verifier::new("https://registry.example", keys, Catalogue::rcep_b2b_web_1()?);
 //! let outcome = verifier.verify("not-a-token", OriginPolicy::Require("https://supplier.example"), 1_800_000_000);
 //! assert_eq!(outcome.reason, Reason::Malformed);
