@@ -240,3 +240,49 @@ fn rfc8037_appendix_a_at_the_jws_level() {
         jws.rsplit_once('.').unwrap().1
     );
 }
+
+#[test]
+fn no_single_character_change_of_a_valid_badge_verifies() {
+    // Non-malleability: strict base64url, strict JSON and strict signatures together mean
+    // the signed bytes are the only bytes that verify.
+    let dir = vectors();
+    let manifest = json(&dir.join("cases.json"));
+    let case = manifest["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "valid")
+        .unwrap();
+    let token = case["token"].as_str().unwrap();
+    let jwks = Jwks::parse(read(&dir.join("jwks/registry.json")).as_bytes()).unwrap();
+    let mut v = Verifier::new(
+        "https://registry.example",
+        jwks,
+        Catalogue::rcep_b2b_web_1().unwrap(),
+    );
+    v.add_status_list(read(&dir.join("statuslists/1.jwt")).trim())
+        .unwrap();
+    let at = manifest["at"].as_i64().unwrap();
+    assert_eq!(
+        v.verify(token, OriginPolicy::Ignore, at).reason,
+        trustmark_core::Reason::Valid
+    );
+    let alphabet = b"AQgw-_+/=. ";
+    for i in 0..token.len() {
+        for &c in alphabet {
+            if token.as_bytes()[i] == c {
+                continue;
+            }
+            let mut bytes = token.as_bytes().to_vec();
+            bytes[i] = c;
+            let mutated = String::from_utf8(bytes).unwrap();
+            let outcome = v.verify(&mutated, OriginPolicy::Ignore, at);
+            assert_ne!(
+                outcome.reason,
+                trustmark_core::Reason::Valid,
+                "position {i} changed to {:?} still verifies",
+                c as char
+            );
+        }
+    }
+}
