@@ -216,6 +216,12 @@ pub fn is_url_safe_id(s: &str, max: usize) -> bool {
 
 /// An issuer or page URL: http(s), a canonical origin, then an optional path without
 /// query, fragment or trailing slash.
+/// Whether `s` is acceptable as an issuer (or page) URL: http(s), a canonical origin, then
+/// an optional path without query, fragment or trailing slash.
+pub fn is_issuer_url(s: &str) -> bool {
+    is_url(s)
+}
+
 pub(crate) fn is_url(s: &str) -> bool {
     is_url_below(s, None)
 }

@@ -1,6 +1,182 @@
-//! The TrustMark registry. Issuance, status and the HTTP service arrive with the
-//! registry work; for now the crate fixes its place in the workspace and its
-//! dependency direction (core only, never the CLI).
+//! The TrustMark registry: turns passing, auditor-signed audits into badges, keeps their
+//! status, and publishes keys and status lists.
+//!
+//! Run with `trustmark-registry serve` (see `docs/registry.md`). Tests and embedders use
+//! [`start`], which binds, opens the data directory and serves until stopped.
+//!
+//! Layout: `http` (routes, the only module that knows HTTP) calls the [`engine`] through a
+//! queue; the engine is the single writer: it plans, makes changes durable in the
+//! [`journal`] (group-committed `fdatasync`), then updates the sled [`store`] and the
+//! status lists.
 
-/// The scheme this registry issues badges for.
-pub const SCHEME: &str = trustmark_core::claims::SCHEME;
+pub mod demo;
+pub mod engine;
+pub mod event;
+pub mod http;
+pub mod journal;
+pub mod keys;
+pub mod store;
+
+pub use http::{app, AppState};
+
+use engine::Engine;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How to run the registry.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Data directory (keys, journal, indexes).
+    pub data: PathBuf,
+    /// Issuer URL; default `http://<bound address>`.
+    pub public_url: Option<String>,
+    /// Demo mode: example auditor, a badge for the registry's own origin.
+    pub demo: bool,
+}
+
+/// Why the registry could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    /// The public URL is not an http(s) origin with an optional path.
+    #[error("--public-url must be a canonical https URL (http only for loopback), without a trailing slash")]
+    PublicUrl,
+    /// The data directory could not be opened.
+    #[error(transparent)]
+    Open(#[from] engine::OpenError),
+    /// The server failed.
+    #[error("server: {0}")]
+    Server(std::io::Error),
+    /// Demo setup failed.
+    #[error("demo setup: {0}")]
+    Demo(String),
+}
+
+/// A running registry.
+pub struct Running {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The issuer URL.
+    pub issuer: String,
+    stop: oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), ServeError>>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Runs the single writer: batches whatever is queued, executes it as one durable group,
+/// answers, and re-signs aging status lists between batches.
+fn spawn_writer(
+    mut engine: Engine,
+    rx: std::sync::mpsc::Receiver<http::Job>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || loop {
+        match rx.recv_timeout(Duration::from_secs(15)) {
+            Ok(first) => {
+                let mut jobs = vec![first];
+                while jobs.len() < 1024 {
+                    match rx.try_recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let (commands, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+                for (result, reply) in engine.execute(commands, now()).into_iter().zip(replies) {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                engine.flush();
+                return;
+            }
+        }
+        engine.refresh_lists(now());
+    })
+}
+
+/// Binds, opens the data directory, starts the writer and the server.
+pub async fn start(config: Config) -> Result<Running, ServeError> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Bind(config.listen, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Bind(config.listen, e))?;
+    let issuer = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    if !trustmark_core::claims::is_issuer_url(&issuer) {
+        return Err(ServeError::PublicUrl);
+    }
+    let data = config.data.clone();
+    let (engine_issuer, demo) = (issuer.clone(), config.demo);
+    let engine =
+        tokio::task::spawn_blocking(move || Engine::open(&data, &engine_issuer, now(), demo))
+            .await
+            .map_err(|e| ServeError::Demo(e.to_string()))??;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (store, lists, jwks) = (
+        engine.store(),
+        engine.signed_lists(),
+        Arc::from(engine.published_keys().to_json()),
+    );
+    let writer = spawn_writer(engine, rx);
+    let state = AppState {
+        store,
+        lists,
+        jwks,
+        issuer: Arc::from(issuer.as_str()),
+        catalogue: Arc::new(
+            trustmark_core::Catalogue::rcep_b2b_web_1()
+                .map_err(|e| ServeError::Demo(e.to_string()))?,
+        ),
+        writer: http::Writer::new(tx),
+    };
+    if config.demo {
+        demo::setup(&state).await.map_err(ServeError::Demo)?;
+    }
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = app(state);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .map_err(ServeError::Server)
+    });
+    tracing::info!(%addr, %issuer, "registry listening");
+    Ok(Running {
+        addr,
+        issuer,
+        stop,
+        server,
+        writer,
+    })
+}
+
+impl Running {
+    /// Stops accepting, drains in-flight requests, stops the writer and flushes the indexes.
+    pub async fn stop(self) -> Result<(), ServeError> {
+        let _ = self.stop.send(());
+        let served = self
+            .server
+            .await
+            .map_err(|e| ServeError::Server(std::io::Error::other(e)))?;
+        let writer = self.writer;
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        served
+    }
+}

@@ -1,0 +1,160 @@
+//! The HTTP API: the router, its layers (declared once, here) and shared state.
+
+mod badges;
+mod problem;
+mod public;
+
+pub use problem::Problem;
+
+use crate::engine::{Command, CommandError, Done, SignedLists};
+use crate::store::Store;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use trustmark_core::Catalogue;
+
+/// Largest request body accepted (an audit statement is at most 8 KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+/// Requests taking longer are cut off.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests handled at once; more wait.
+pub const MAX_CONCURRENT: usize = 512;
+
+/// A queued state change and where to send its result.
+pub type Job = (Command, oneshot::Sender<Result<Done, CommandError>>);
+
+/// Sends commands to the single writer thread.
+#[derive(Clone)]
+pub struct Writer {
+    tx: std::sync::mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Wraps the writer thread's queue.
+    pub fn new(tx: std::sync::mpsc::Sender<Job>) -> Self {
+        Writer { tx }
+    }
+
+    /// Runs one command and waits until it is durable (or refused).
+    pub async fn run(&self, command: Command) -> Result<Done, CommandError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send((command, tx))
+            .map_err(|_| CommandError::Journal("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| CommandError::Journal("the writer has stopped".into()))?
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Read side of the indexes.
+    pub store: Store,
+    /// Current signed status lists.
+    pub lists: SignedLists,
+    /// The published JWKS, serialised once.
+    pub jwks: Arc<str>,
+    /// Issuer URL.
+    pub issuer: Arc<str>,
+    /// The indicator catalogue.
+    pub catalogue: Arc<Catalogue>,
+    /// The writer.
+    pub writer: Writer,
+}
+
+/// The router with all routes and layers.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/badges", post(badges::issue))
+        .route("/api/v1/badges/{id}", get(badges::get_badge))
+        .route("/api/v1/badges/{id}/status", post(badges::change_status))
+        .route("/api/v1/origins/{origin}", get(badges::by_origin))
+        .route("/statuslists", get(public::status_lists))
+        .route("/statuslists/{n}", get(public::status_list))
+        .route("/.well-known/jwks.json", get(public::jwks))
+        .route("/.well-known/trustmark-registry", get(public::metadata))
+        .route("/healthz", get(public::healthz))
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "no such resource",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Maps a writer refusal to its problem.
+pub fn command_problem(e: CommandError) -> Problem {
+    use CommandError as E;
+    match e {
+        E::Replay => Problem::new(
+            StatusCode::CONFLICT,
+            "replay",
+            "Replayed request",
+            e.to_string(),
+        ),
+        E::UnknownAuditor => Problem::new(
+            StatusCode::FORBIDDEN,
+            "unknown-auditor",
+            "Auditor not accredited",
+            e.to_string(),
+        ),
+        E::AuditorSuspended => Problem::new(
+            StatusCode::FORBIDDEN,
+            "auditor-suspended",
+            "Auditor suspended",
+            e.to_string(),
+        ),
+        E::AuditorExists => Problem::new(
+            StatusCode::CONFLICT,
+            "auditor-exists",
+            "Auditor exists",
+            e.to_string(),
+        ),
+        E::UnknownBadge => Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-badge",
+            "No such badge",
+            e.to_string(),
+        ),
+        E::NotIssuingAuditor => Problem::new(
+            StatusCode::FORBIDDEN,
+            "not-issuing-auditor",
+            "Not the issuing auditor",
+            e.to_string(),
+        ),
+        E::RevokedIsFinal => Problem::new(
+            StatusCode::CONFLICT,
+            "revoked-is-final",
+            "Badge revoked",
+            e.to_string(),
+        ),
+        E::NoChange(_) => Problem::new(
+            StatusCode::CONFLICT,
+            "no-change",
+            "No change",
+            e.to_string(),
+        ),
+        E::AuditExpired => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "audit-expired",
+            "Audit validity ended",
+            e.to_string(),
+        ),
+        E::Sign(_) | E::Store(_) | E::Journal(_) => Problem::internal(e),
+    }
+}

@@ -1,0 +1,265 @@
+//! sled indexes derived from the journal. The only file that imports sled.
+//!
+//! Trees: `auditors` (id → record), `badges` (id → record), `jtis` (auditor NUL jti →
+//! badge or request), `origins` (origin NUL badge id), `meta` (`applied`: how many journal
+//! events the indexes reflect). Applying an event is idempotent, so replaying the journal
+//! tail after a crash is always safe.
+
+use crate::event::{Actor, BadgeStatus, Event};
+use serde::{Deserialize, Serialize};
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed, or the database is locked by a running registry.
+    #[error("store: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored record does not decode.
+    #[error("store record {0} does not decode")]
+    Corrupt(&'static str),
+}
+
+/// An accredited auditor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditorRecord {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Public JWK.
+    pub jwk: serde_json::Value,
+    /// Whether it may issue and change badges.
+    pub active: bool,
+    /// Accredited at.
+    pub added_at: i64,
+}
+
+/// One status change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// New status.
+    pub status: BadgeStatus,
+    /// When.
+    pub at: i64,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub by: Actor,
+    /// Journal position (idempotent replay).
+    pub seq: u64,
+}
+
+/// A badge and its state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BadgeRecord {
+    /// Badge id.
+    pub id: String,
+    /// The badge token.
+    pub token: String,
+    /// The auditor's signed audit statement.
+    pub statement: String,
+    /// Issuing auditor.
+    pub auditor: String,
+    /// Canonical origins (`sub` first).
+    pub origins: Vec<String>,
+    /// Status list number.
+    pub list: u32,
+    /// Index in the list.
+    pub idx: u64,
+    /// Current status.
+    pub status: BadgeStatus,
+    /// Every change, oldest first (issuance included).
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The indexes.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    auditors: sled::Tree,
+    badges: sled::Tree,
+    jtis: sled::Tree,
+    origins: sled::Tree,
+    meta: sled::Tree,
+}
+
+fn jti_key(auditor: &str, jti: &str) -> Vec<u8> {
+    [auditor.as_bytes(), b"\0", jti.as_bytes()].concat()
+}
+
+fn get<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    key: &[u8],
+    what: &'static str,
+) -> Result<Option<T>, StoreError> {
+    tree.get(key)?
+        .map(|v| serde_json::from_slice(&v).map_err(|_| StoreError::Corrupt(what)))
+        .transpose()
+}
+
+fn put<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec(value).map_err(|_| StoreError::Corrupt("serialise"))?;
+    tree.insert(key, bytes)?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens the database in `dir`. Fails if another process holds it.
+    pub fn open(dir: &std::path::Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new().path(dir).open()?;
+        Ok(Store {
+            auditors: db.open_tree("auditors")?,
+            badges: db.open_tree("badges")?,
+            jtis: db.open_tree("jtis")?,
+            origins: db.open_tree("origins")?,
+            meta: db.open_tree("meta")?,
+            db,
+        })
+    }
+
+    /// How many journal events the indexes reflect.
+    pub fn applied(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .meta
+            .get("applied")?
+            .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes))
+            .unwrap_or(0))
+    }
+
+    /// Applies event number `seq` (0-based journal position).
+    pub fn apply(&self, seq: u64, event: &Event) -> Result<(), StoreError> {
+        match event {
+            Event::AuditorAdded { id, name, jwk, at } => {
+                let record = AuditorRecord {
+                    id: id.clone(),
+                    name: name.clone(),
+                    jwk: jwk.clone(),
+                    active: true,
+                    added_at: *at,
+                };
+                put(&self.auditors, id.as_bytes(), &record)?;
+            }
+            Event::AuditorSuspended { id, .. } => {
+                if let Some(mut a) = self.auditor(id)? {
+                    a.active = false;
+                    put(&self.auditors, id.as_bytes(), &a)?;
+                }
+            }
+            Event::BadgeIssued {
+                id,
+                token,
+                statement,
+                auditor,
+                statement_jti,
+                origins,
+                list,
+                idx,
+                at,
+            } => {
+                let record = BadgeRecord {
+                    id: id.clone(),
+                    token: token.clone(),
+                    statement: statement.clone(),
+                    auditor: auditor.clone(),
+                    origins: origins.clone(),
+                    list: *list,
+                    idx: *idx,
+                    status: BadgeStatus::Valid,
+                    history: vec![HistoryEntry {
+                        status: BadgeStatus::Valid,
+                        at: *at,
+                        reason: "issued".into(),
+                        by: Actor::Auditor(auditor.clone()),
+                        seq,
+                    }],
+                };
+                put(&self.badges, id.as_bytes(), &record)?;
+                self.jtis
+                    .insert(jti_key(auditor, statement_jti), id.as_bytes())?;
+                for o in origins {
+                    self.origins
+                        .insert([o.as_bytes(), b"\0", id.as_bytes()].concat(), &[])?;
+                }
+            }
+            Event::StatusChanged {
+                badge,
+                status,
+                reason,
+                by,
+                request_jti,
+                at,
+            } => {
+                if let Some(mut b) = self.badge(badge)? {
+                    if b.history.last().is_none_or(|h| h.seq < seq) {
+                        b.status = *status;
+                        b.history.push(HistoryEntry {
+                            status: *status,
+                            at: *at,
+                            reason: reason.clone(),
+                            by: by.clone(),
+                            seq,
+                        });
+                        put(&self.badges, badge.as_bytes(), &b)?;
+                    }
+                    if let (Actor::Auditor(a), Some(j)) = (by, request_jti) {
+                        self.jtis.insert(jti_key(a, j), badge.as_bytes())?;
+                    }
+                }
+            }
+        }
+        self.meta.insert("applied", &(seq + 1).to_be_bytes())?;
+        Ok(())
+    }
+
+    /// An auditor by id.
+    pub fn auditor(&self, id: &str) -> Result<Option<AuditorRecord>, StoreError> {
+        get(&self.auditors, id.as_bytes(), "auditor")
+    }
+
+    /// Every auditor, by id.
+    pub fn auditors(&self) -> Result<Vec<AuditorRecord>, StoreError> {
+        self.auditors
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v?).map_err(|_| StoreError::Corrupt("auditor")))
+            .collect()
+    }
+
+    /// A badge by id.
+    pub fn badge(&self, id: &str) -> Result<Option<BadgeRecord>, StoreError> {
+        get(&self.badges, id.as_bytes(), "badge")
+    }
+
+    /// Every badge, by id.
+    pub fn badges(&self) -> Result<Vec<BadgeRecord>, StoreError> {
+        self.badges
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v?).map_err(|_| StoreError::Corrupt("badge")))
+            .collect()
+    }
+
+    /// Badge ids for a canonical origin.
+    pub fn badges_for_origin(&self, origin: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = [origin.as_bytes(), b"\0"].concat();
+        self.origins
+            .scan_prefix(&prefix)
+            .keys()
+            .map(|k| {
+                let k = k?;
+                Ok(String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned())
+            })
+            .collect()
+    }
+
+    /// Whether an auditor already used this `jti`.
+    pub fn jti_used(&self, auditor: &str, jti: &str) -> Result<bool, StoreError> {
+        Ok(self.jtis.contains_key(jti_key(auditor, jti))?)
+    }
+
+    /// Writes sled's buffers out (not a durability point: the journal is).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

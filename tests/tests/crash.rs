@@ -1,0 +1,224 @@
+//! Crash safety: `kill -9` the registry while 8 clients issue badges, then check that every
+//! acknowledged badge survived with its index and that no status index was handed out
+//! twice — also across the restart.
+
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::process::{Child, Command as Process, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use trustmark_core::claims::{AuditStatementClaims, IndicatorValue, Org, SCHEME};
+use trustmark_core::sign::{self, SigningKey};
+use trustmark_core::{Catalogue, KeyUse};
+use trustmark_registry::engine::{Command, Engine};
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn registry_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("trustmark-registry");
+    assert!(
+        bin.exists(),
+        "{} missing: build the workspace (cargo test --workspace)",
+        bin.display()
+    );
+    bin
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn(data: &std::path::Path, port: u16) -> Child {
+    Process::new(registry_bin())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data",
+            data.to_str().unwrap(),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_healthy(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("registry at {base} did not come up");
+}
+
+fn statement(key: &SigningKey, jti: String) -> String {
+    let indicators = Catalogue::rcep_b2b_web_1()
+        .unwrap()
+        .indicators
+        .iter()
+        .map(|i| (i.id.clone(), IndicatorValue { value: i.best }))
+        .collect();
+    let claims = AuditStatementClaims {
+        iss: "lab".into(),
+        iat: now(),
+        jti,
+        sub: "https://supplier.example".into(),
+        aliases: vec![],
+        org: Org {
+            name: "Example Co.".into(),
+            country: "VN".into(),
+            reg: None,
+        },
+        scheme: SCHEME.into(),
+        audited_at: now(),
+        valid_days: 30,
+        indicators,
+        report_uri: None,
+        languages: None,
+    };
+    sign::sign_audit_statement(&claims, key).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_during_issuance_loses_no_acknowledged_badge() {
+    let data = std::env::temp_dir().join(format!("tm-e2e-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let key = SigningKey::from_seed(&[5; 32]);
+    let port = free_port();
+    {
+        let mut engine =
+            Engine::open(&data, &format!("http://127.0.0.1:{port}"), now(), false).unwrap();
+        let add = Command::AddAuditor {
+            id: "lab".into(),
+            name: "Lab".into(),
+            jwk: key.public().with_use(KeyUse::Audit).to_jwk_value(),
+        };
+        engine.execute(vec![add], now()).pop().unwrap().unwrap();
+        engine.flush();
+    }
+    let mut child = spawn(&data, port);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base).await;
+
+    let acked: Arc<Mutex<HashMap<String, (String, u64)>>> = Arc::default();
+    let stop_at = Instant::now() + Duration::from_millis(1500);
+    let mut clients = Vec::new();
+    for c in 0..8 {
+        let (acked, base, key) = (acked.clone(), base.clone(), key.clone());
+        clients.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for i in 0.. {
+                if Instant::now() > stop_at + Duration::from_secs(5) {
+                    break;
+                }
+                let body = statement(&key, format!("c{c}-{i}"));
+                let Ok(r) = http
+                    .post(format!("{base}/api/v1/badges"))
+                    .header("content-type", "application/trustmark-audit+jwt")
+                    .body(body)
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                if r.status() != reqwest::StatusCode::CREATED {
+                    break;
+                }
+                let Ok(v) = r.json::<Value>().await else {
+                    break;
+                };
+                let id = v["id"].as_str().unwrap().to_owned();
+                acked.lock().unwrap().insert(
+                    id,
+                    (
+                        v["status"]["uri"].as_str().unwrap().to_owned(),
+                        v["status"]["idx"].as_u64().unwrap(),
+                    ),
+                );
+            }
+        }));
+    }
+    tokio::time::sleep_until((stop_at).into()).await;
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush.
+    child.wait().unwrap();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 50,
+        "only {} badges were acknowledged before the kill",
+        acked.len()
+    );
+
+    // Reopen as the operator would, replaying the journal into the indexes.
+    let engine = Engine::open(&data, &format!("http://127.0.0.1:{port}"), now(), false).unwrap();
+    let store = engine.store();
+    for (id, (uri, idx)) in &acked {
+        let b = store
+            .badge(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged badge {id} lost"));
+        assert_eq!(
+            (
+                format!("http://127.0.0.1:{port}/statuslists/{}", b.list),
+                b.idx
+            ),
+            (uri.clone(), *idx),
+            "{id}"
+        );
+    }
+    let all = store.badges().unwrap();
+    let slots: HashSet<(u32, u64)> = all.iter().map(|b| (b.list, b.idx)).collect();
+    assert_eq!(
+        slots.len(),
+        all.len(),
+        "a status index was handed out twice"
+    );
+    drop(store);
+    drop(engine);
+
+    // After a restart, new badges still get fresh indexes.
+    let mut child = spawn(&data, port);
+    wait_healthy(&base).await;
+    let http = reqwest::Client::new();
+    let mut seen = slots.clone();
+    for i in 0..20 {
+        let r = http
+            .post(format!("{base}/api/v1/badges"))
+            .header("content-type", "application/trustmark-audit+jwt")
+            .body(statement(&key, format!("after-{i}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            seen.insert((1, v["status"]["idx"].as_u64().unwrap())),
+            "index reused after restart"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
