@@ -13,6 +13,7 @@ pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod http;
+pub mod i18n;
 pub mod journal;
 pub mod keys;
 pub mod store;
@@ -143,6 +144,8 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
                 .map_err(|e| ServeError::Demo(e.to_string()))?,
         ),
         writer: http::Writer::new(tx),
+        demo: config.demo,
+        metrics: Arc::default(),
     };
     if config.demo {
         demo::setup(&state).await.map_err(ServeError::Demo)?;

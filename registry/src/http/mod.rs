@@ -1,8 +1,11 @@
 //! The HTTP API: the router, its layers (declared once, here) and shared state.
 
 mod badges;
+pub mod metrics;
+mod page;
 mod problem;
 mod public;
+mod verify;
 
 pub use problem::Problem;
 
@@ -65,6 +68,10 @@ pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     /// The writer.
     pub writer: Writer,
+    /// Whether `/demo` is served.
+    pub demo: bool,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The router with all routes and layers.
@@ -79,6 +86,13 @@ pub fn app(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(public::jwks))
         .route("/.well-known/trustmark-registry", get(public::metadata))
         .route("/healthz", get(public::healthz))
+        .route("/b/{id}", get(page::page))
+        .route("/b/{id}/qr.svg", get(page::qr))
+        .route("/b/{id}/badge.svg", get(page::badge_svg))
+        .route("/demo", get(page::demo))
+        .route("/api/v1/verify", post(verify::verify))
+        .route("/api/v1/openapi.json", get(public::openapi))
+        .route("/metrics", get(metrics::metrics))
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -87,6 +101,11 @@ pub fn app(state: AppState) -> Router {
                 "no such resource",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

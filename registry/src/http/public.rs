@@ -109,3 +109,12 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
 pub async fn healthz() -> &'static str {
     "ok"
 }
+
+/// `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of this API.
+pub async fn openapi() -> Response {
+    (
+        [CORS, (header::CONTENT_TYPE, "application/json")],
+        include_str!("../../openapi.json"),
+    )
+        .into_response()
+}
