@@ -9,6 +9,7 @@
 //! [`journal`] (group-committed `fdatasync`), then updates the sled [`store`] and the
 //! status lists.
 
+pub mod admin;
 pub mod demo;
 pub mod engine;
 pub mod event;
@@ -55,6 +56,9 @@ pub enum ServeError {
     /// The server failed.
     #[error("server: {0}")]
     Server(std::io::Error),
+    /// The admin socket could not be created.
+    #[error("admin socket: {0}")]
+    Admin(std::io::Error),
     /// Demo setup failed.
     #[error("demo setup: {0}")]
     Demo(String),
@@ -69,6 +73,8 @@ pub struct Running {
     stop: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<Result<(), ServeError>>,
     writer: std::thread::JoinHandle<()>,
+    admin: tokio::task::JoinHandle<()>,
+    data: PathBuf,
 }
 
 fn now() -> i64 {
@@ -150,6 +156,9 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
     if config.demo {
         demo::setup(&state).await.map_err(ServeError::Demo)?;
     }
+    let admin = admin::serve(&config.data, state.clone())
+        .await
+        .map_err(ServeError::Admin)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let router = app(state);
     let server = tokio::spawn(async move {
@@ -167,12 +176,18 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
         stop,
         server,
         writer,
+        admin,
+        data: config.data,
     })
 }
 
 impl Running {
     /// Stops accepting, drains in-flight requests, stops the writer and flushes the indexes.
     pub async fn stop(self) -> Result<(), ServeError> {
+        // The admin socket holds writer handles too: close it first so the writer can end.
+        self.admin.abort();
+        let _ = self.admin.await;
+        let _ = std::fs::remove_file(admin::socket_path(&self.data));
         let _ = self.stop.send(());
         let served = self
             .server

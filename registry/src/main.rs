@@ -1,4 +1,5 @@
-//! `trustmark-registry`: `serve`, and the operator's local commands. The only place that
+//! `trustmark-registry`: `serve`, and the operator's commands (through the running server's
+//! admin socket, or on the data directory when none runs). The only place that
 //! prints a fatal error or picks an exit code.
 
 use clap::{Args, Parser, Subcommand};
@@ -6,8 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use trustmark_core::claims::Action;
-use trustmark_registry::engine::{Command, Done, Engine};
-use trustmark_registry::event::Actor;
+use trustmark_registry::admin::{self, Op};
 use trustmark_registry::{start, Config};
 
 /// The TrustMark registry.
@@ -99,53 +99,11 @@ struct ChangeArgs {
     data: DataArg,
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-fn open(data: &std::path::Path) -> Result<Engine, String> {
-    let issuer = Engine::stored_issuer(data).ok_or_else(|| {
-        format!(
-            "no registry in {}\nhint: start it once with `trustmark-registry serve --data {}`",
-            data.display(),
-            data.display()
-        )
-    })?;
-    Engine::open(data, &issuer, now(), true).map_err(|e| {
-        let text = e.to_string();
-        if text.contains("lock") || text.contains("WouldBlock") || text.contains("temporarily unavailable") {
-            format!("the registry in {} is running and holds its store\nhint: stop it, run the command, start it again", data.display())
-        } else {
-            text
-        }
-    })
-}
-
-fn run_one(data: &std::path::Path, command: Command) -> Result<Done, String> {
-    let mut engine = open(data)?;
-    let result = engine
-        .execute(vec![command], now())
-        .pop()
-        .ok_or("no result")?;
-    engine.flush();
-    result.map_err(|e| e.to_string())
-}
-
-fn change(args: ChangeArgs, action: Action) -> Result<(), String> {
-    let command = Command::ChangeStatus {
-        badge: args.id.clone(),
-        action,
-        reason: args.reason,
-        by: Actor::Operator,
-        request_jti: None,
-    };
-    match run_one(&args.data.data, command)? {
-        Done::StatusChanged { status } => {
-            println!("{} is now {}", args.id, status.as_str());
-            Ok(())
-        }
-        _ => Err("unexpected result".into()),
+fn operator(data: &std::path::Path, op: Op) -> Result<(), String> {
+    for line in admin::run(data, op)? {
+        println!("{line}");
     }
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), String> {
@@ -193,56 +151,47 @@ fn main() -> ExitCode {
             name,
             key,
             data,
-        }) => (|| {
-            let text =
-                std::fs::read(&key).map_err(|e| format!("cannot read {}: {e}", key.display()))?;
-            let public = trustmark_core::PublicKey::from_jwk_json(&text)
-                .map_err(|e| format!("{}: {e}", key.display()))?;
-            let jwk = public
-                .with_use(trustmark_core::KeyUse::Audit)
-                .to_jwk_value();
-            run_one(
-                &data.data,
-                Command::AddAuditor {
-                    id: id.clone(),
-                    name,
-                    jwk,
-                },
-            )?;
-            println!("auditor {id} accredited");
-            Ok(())
-        })(),
+        }) => std::fs::read(&key)
+            .map_err(|e| format!("cannot read {}: {e}", key.display()))
+            .and_then(|text| {
+                trustmark_core::PublicKey::from_jwk_json(&text)
+                    .map_err(|e| format!("{}: {e}", key.display()))
+            })
+            .and_then(|public| {
+                let jwk = public
+                    .with_use(trustmark_core::KeyUse::Audit)
+                    .to_jwk_value();
+                operator(&data.data, Op::AuditorAdd { id, name, jwk })
+            }),
         Cmd::Auditor(AuditorCmd::Suspend { id, data }) => {
-            run_one(&data.data, Command::SuspendAuditor { id: id.clone() })
-                .map(|_| println!("auditor {id} suspended"))
+            operator(&data.data, Op::AuditorSuspend { id })
         }
-        Cmd::Auditor(AuditorCmd::List { data }) => open(&data.data).and_then(|e| {
-            for a in e.store().auditors().map_err(|e| e.to_string())? {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    a.id,
-                    if a.active { "active" } else { "suspended" },
-                    a.jwk["kid"].as_str().unwrap_or(""),
-                    a.name
-                );
-            }
-            Ok(())
-        }),
-        Cmd::Badge(BadgeCmd::List { data }) => open(&data.data).and_then(|e| {
-            for b in e.store().badges().map_err(|e| e.to_string())? {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    b.id,
-                    b.status.as_str(),
-                    b.auditor,
-                    b.origins.join(",")
-                );
-            }
-            Ok(())
-        }),
-        Cmd::Badge(BadgeCmd::Revoke(a)) => change(a, Action::Revoke),
-        Cmd::Badge(BadgeCmd::Suspend(a)) => change(a, Action::Suspend),
-        Cmd::Badge(BadgeCmd::Reinstate(a)) => change(a, Action::Reinstate),
+        Cmd::Auditor(AuditorCmd::List { data }) => operator(&data.data, Op::AuditorList),
+        Cmd::Badge(BadgeCmd::List { data }) => operator(&data.data, Op::BadgeList),
+        Cmd::Badge(BadgeCmd::Revoke(a)) => operator(
+            &a.data.data,
+            Op::BadgeChange {
+                id: a.id,
+                action: Action::Revoke,
+                reason: a.reason,
+            },
+        ),
+        Cmd::Badge(BadgeCmd::Suspend(a)) => operator(
+            &a.data.data,
+            Op::BadgeChange {
+                id: a.id,
+                action: Action::Suspend,
+                reason: a.reason,
+            },
+        ),
+        Cmd::Badge(BadgeCmd::Reinstate(a)) => operator(
+            &a.data.data,
+            Op::BadgeChange {
+                id: a.id,
+                action: Action::Reinstate,
+                reason: a.reason,
+            },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,211 @@
+//! Operator commands work whether or not the server runs: through the running server's
+//! admin socket (mode 0600), and on the data directory when it is stopped.
+
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use trustmark_core::claims::{AuditStatementClaims, IndicatorValue, Org, SCHEME};
+use trustmark_core::sign::{self, SigningKey};
+use trustmark_core::Catalogue;
+
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join(name);
+    assert!(
+        bin.exists(),
+        "{} missing: build the workspace (cargo test --workspace)",
+        bin.display()
+    );
+    bin
+}
+
+fn registry(data: &Path, args: &[&str]) -> Output {
+    let out = Command::new(bin("trustmark-registry"))
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn serve(data: &Path, port: u16) -> Child {
+    Command::new(bin("trustmark-registry"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data",
+            data.to_str().unwrap(),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn healthy(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no registry at {base}");
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_online_and_offline() {
+    let dir = std::env::temp_dir().join(format!("tm-e2e-operator-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+
+    // A key made the way an auditor makes one.
+    let key_file = dir.join("auditor.jwk");
+    let out = Command::new(bin("trustmark"))
+        .args(["keygen", "-o", key_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let public = dir.join("auditor.pub.jwk");
+    std::fs::write(&public, &out.stdout).unwrap();
+    let key = SigningKey::from_jwk_json(&std::fs::read(&key_file).unwrap()).unwrap();
+
+    let server = serve(&data, port);
+    healthy(&base).await;
+    let socket = data.join("admin.sock");
+    assert_eq!(
+        std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // Online: accredit through the socket, then issue over HTTP with that auditor.
+    registry(
+        &data,
+        &[
+            "auditor",
+            "add",
+            "--id",
+            "ops-lab",
+            "--name",
+            "Ops Lab",
+            "--key",
+            public.to_str().unwrap(),
+        ],
+    );
+    let now = chrono::Utc::now().timestamp();
+    let claims = AuditStatementClaims {
+        iss: "ops-lab".into(),
+        iat: now,
+        jti: "ops-1".into(),
+        sub: "https://supplier.example".into(),
+        aliases: vec![],
+        org: Org {
+            name: "Example".into(),
+            country: "KH".into(),
+            reg: None,
+        },
+        scheme: SCHEME.into(),
+        audited_at: now,
+        valid_days: 30,
+        indicators: Catalogue::rcep_b2b_web_1()
+            .unwrap()
+            .indicators
+            .iter()
+            .map(|i| (i.id.clone(), IndicatorValue { value: i.best }))
+            .collect(),
+        report_uri: None,
+        languages: None,
+    };
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/badges"))
+        .header("content-type", "application/trustmark-audit+jwt")
+        .body(sign::sign_audit_statement(&claims, &key).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let out = registry(
+        &data,
+        &[
+            "badge",
+            "suspend",
+            &id,
+            "--reason",
+            "certificate link broken",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{id} is now suspended")
+    );
+    let record: Value = reqwest::get(format!("{base}/api/v1/badges/{id}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["status"], "suspended");
+    assert_eq!(record["history"][1]["by"]["kind"], "operator");
+    assert_eq!(record["history"][1]["reason"], "certificate link broken");
+    let listing = String::from_utf8(registry(&data, &["auditor", "list"]).stdout).unwrap();
+    assert!(listing.starts_with("ops-lab\tactive\t"), "{listing}");
+
+    // Offline: the server is stopped; the same command works on the data directory.
+    stop(server);
+    assert!(!socket.exists(), "a stopped server removes its socket");
+    let out = registry(&data, &["badge", "revoke", &id, "--reason", "fraud"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{id} is now revoked")
+    );
+    let badges = String::from_utf8(registry(&data, &["badge", "list"]).stdout).unwrap();
+    assert!(
+        badges.contains(&format!("{id}\trevoked\tops-lab")),
+        "{badges}"
+    );
+
+    // Restarted, the registry serves what the offline command did.
+    let server = serve(&data, port);
+    healthy(&base).await;
+    let record: Value = reqwest::get(format!("{base}/api/v1/badges/{id}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["status"], "revoked");
+    stop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
