@@ -231,6 +231,16 @@ impl PublicKey {
         &self.key
     }
 
+    /// Start of the validity window, if bounded.
+    pub fn valid_from(&self) -> Option<i64> {
+        self.valid_from
+    }
+
+    /// End of the validity window, if bounded (set when the key is retired).
+    pub fn valid_until(&self) -> Option<i64> {
+        self.valid_until
+    }
+
     /// The declared use, if any.
     pub fn usage(&self) -> Option<KeyUse> {
         self.usage

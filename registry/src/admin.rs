@@ -38,6 +38,8 @@ pub enum Op {
     AuditorList,
     /// List badges.
     BadgeList,
+    /// Rotate the registry's signing keys.
+    KeyRotate,
     /// Revoke, suspend or reinstate a badge.
     BadgeChange {
         /// Badge id.
@@ -99,6 +101,7 @@ fn to_command(op: Op) -> Option<Command> {
     Some(match op {
         Op::AuditorAdd { id, name, jwk } => Command::AddAuditor { id, name, jwk },
         Op::AuditorSuspend { id } => Command::SuspendAuditor { id },
+        Op::KeyRotate => Command::RotateKeys,
         Op::BadgeChange { id, action, reason } => Command::ChangeStatus {
             badge: id,
             action,
@@ -116,6 +119,15 @@ fn describe(op: &Op, done: Done) -> String {
         (Op::AuditorSuspend { id }, _) => format!("auditor {id} suspended"),
         (Op::BadgeChange { id, .. }, Done::StatusChanged { status }) => {
             format!("{id} is now {}", status.as_str())
+        }
+        (
+            Op::KeyRotate,
+            Done::KeysRotated {
+                badge_kid,
+                status_kid,
+            },
+        ) => {
+            format!("new badge key {badge_kid}, new status list key {status_kid}; the old keys stay published, retired")
         }
         _ => "done".into(),
     }

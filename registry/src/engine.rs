@@ -41,6 +41,9 @@ pub struct SignedList {
 /// The signed lists, shared with the HTTP handlers (list n at index n-1).
 pub type SignedLists = Arc<RwLock<Vec<Arc<SignedList>>>>;
 
+/// The published JWKS as served, shared with the HTTP handlers.
+pub type PublishedKeys = Arc<RwLock<Arc<str>>>;
+
 /// A state change to make.
 #[derive(Debug)]
 pub enum Command {
@@ -80,6 +83,8 @@ pub enum Command {
         /// Id.
         id: String,
     },
+    /// Replace the badge and status list signing keys (old ones stay published, retired).
+    RotateKeys,
 }
 
 /// What a command did.
@@ -107,6 +112,13 @@ pub enum Done {
     AuditorAdded,
     /// An auditor was suspended.
     AuditorSuspended,
+    /// Keys were rotated.
+    KeysRotated {
+        /// New badge key id.
+        badge_kid: String,
+        /// New status list key id.
+        status_kid: String,
+    },
 }
 
 /// Why a command was refused or failed.
@@ -145,6 +157,9 @@ pub enum CommandError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Key files could not be written.
+    #[error("key rotation failed: {0}")]
+    Keys(String),
     /// The journal failed; the engine stops accepting changes.
     #[error("the journal could not be written: {0}")]
     Journal(String),
@@ -201,6 +216,8 @@ impl ListState {
 
 /// The registry's writable state.
 pub struct Engine {
+    data: std::path::PathBuf,
+    published: PublishedKeys,
     journal: Journal,
     store: Store,
     keys: KeyRing,
@@ -259,7 +276,10 @@ impl Engine {
         if lists.is_empty() {
             lists.push(ListState::new());
         }
+        let published = Arc::new(RwLock::new(Arc::from(keys.published.to_json())));
         let mut engine = Engine {
+            data: data.to_owned(),
+            published,
             journal,
             store,
             keys,
@@ -289,9 +309,9 @@ impl Engine {
         self.signed.clone()
     }
 
-    /// The published key set.
-    pub fn published_keys(&self) -> &trustmark_core::Jwks {
-        &self.keys.published
+    /// The published key set as served (updated on rotation).
+    pub fn published_keys(&self) -> PublishedKeys {
+        self.published.clone()
     }
 
     /// The issuer URL.
@@ -564,6 +584,26 @@ impl Engine {
                     )),
                     Err(e) => Err(e.into()),
                 },
+                Command::RotateKeys => match self.keys.rotate(&self.data, now) {
+                    Ok(()) => {
+                        let (badge_kid, status_kid) = (
+                            self.keys.badge.kid().to_owned(),
+                            self.keys.status.kid().to_owned(),
+                        );
+                        Ok((
+                            Event::KeysRotated {
+                                badge_kid: badge_kid.clone(),
+                                status_kid: status_kid.clone(),
+                                at: now,
+                            },
+                            Done::KeysRotated {
+                                badge_kid,
+                                status_kid,
+                            },
+                        ))
+                    }
+                    Err(e) => Err(CommandError::Keys(e.to_string())),
+                },
                 Command::SuspendAuditor { id } => match self.store.auditor(&id) {
                     Ok(Some(_)) => Ok((
                         Event::AuditorSuspended { id, at: now },
@@ -611,6 +651,13 @@ impl Engine {
                         let _ = l.list.set(b.idx as usize, status.list_value());
                         changed_lists.insert(b.list);
                     }
+                }
+            }
+            if let Event::KeysRotated { .. } = event {
+                // Lists are re-signed with the new key at once; the JWKS is republished.
+                changed_lists.extend(1..=self.lists.len() as u32);
+                if let Ok(mut p) = self.published.write() {
+                    *p = Arc::from(self.keys.published.to_json());
                 }
             }
             if let Event::BadgeIssued { list, .. } = event {

@@ -102,4 +102,13 @@ pub enum Event {
         /// When.
         at: i64,
     },
+    /// The registry's signing keys were rotated.
+    KeysRotated {
+        /// The new badge key id.
+        badge_kid: String,
+        /// The new status list key id.
+        status_kid: String,
+        /// When.
+        at: i64,
+    },
 }

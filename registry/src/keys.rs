@@ -143,12 +143,99 @@ fn load_or_create_one(
     Ok((key, true))
 }
 
+fn write_published(dir: &Path, published: &Jwks) -> Result<(), KeyRingError> {
+    let path = dir.join("published.json");
+    let tmp = dir.join("published.json.tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
+    f.write_all(published.to_json().as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(io(&path))
+}
+
+/// Moves the current key to `retired/` and the prepared `.next` key into its place: the
+/// last step of a rotation, also run on start when a rotation was interrupted after the
+/// new keys were published.
+fn finish_rotation(dir: &Path, name: &str) -> Result<(), KeyRingError> {
+    let next = dir.join(format!("{name}.jwk.next"));
+    if !next.exists() {
+        return Ok(());
+    }
+    let current = dir.join(format!("{name}.jwk"));
+    if current.exists() {
+        let retired = dir.join("retired");
+        std::fs::create_dir_all(&retired).map_err(io(&retired))?;
+        let old = SigningKey::from_jwk_json(&Zeroizing::new(
+            std::fs::read(&current).map_err(io(&current))?,
+        ))
+        .map_err(|source| KeyRingError::Invalid {
+            path: current.clone(),
+            source,
+        })?;
+        let target = retired.join(format!("{name}-{}.jwk", old.kid()));
+        std::fs::rename(&current, &target).map_err(io(&target))?;
+    }
+    std::fs::rename(&next, &current).map_err(io(&current))
+}
+
 impl KeyRing {
+    /// Replaces both signing keys: the new ones are published valid from `now`, the old
+    /// ones stay published with `valid_until = now`, so everything they signed still
+    /// verifies. Crash-safe: new keys are written beside the old, then published, then
+    /// swapped in; a start after an interruption completes the swap.
+    pub fn rotate(&mut self, data: &Path, now: i64) -> Result<(), KeyRingError> {
+        let dir = data.join("keys");
+        let (badge, status) = (fresh_key()?, fresh_key()?);
+        for (name, key) in [("badge", &badge), ("status", &status)] {
+            let next = dir.join(format!("{name}.jwk.next"));
+            let _ = std::fs::remove_file(&next);
+            let mut text = key.to_private_jwk_json();
+            text.push('\n');
+            write_private(&next, text.as_bytes())?;
+        }
+        let retiring = [self.badge.kid().to_owned(), self.status.kid().to_owned()];
+        let keys = self.published.keys().iter().map(|k| {
+            if retiring.iter().any(|r| r == k.kid()) && k.valid_until().is_none() {
+                k.clone().with_window(k.valid_from(), Some(now))
+            } else {
+                k.clone()
+            }
+        });
+        let fresh = [
+            badge
+                .public()
+                .with_use(KeyUse::Badge)
+                .with_window(Some(now), None),
+            status
+                .public()
+                .with_use(KeyUse::Status)
+                .with_window(Some(now), None),
+        ];
+        let published = Jwks::from_keys(keys.chain(fresh));
+        write_published(&dir, &published)?;
+        finish_rotation(&dir, "badge")?;
+        finish_rotation(&dir, "status")?;
+        *self = KeyRing {
+            badge,
+            status,
+            published,
+        };
+        Ok(())
+    }
+
     /// Loads the keys from `DATA/keys`, creating missing ones (valid from `now`).
     pub fn load_or_create(data: &Path, now: i64, demo: bool) -> Result<KeyRing, KeyRingError> {
         let dir = data.join("keys");
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(io(&dir))?;
+        finish_rotation(&dir, "badge")?;
+        finish_rotation(&dir, "status")?;
         let (badge, _) = load_or_create_one(&dir, "badge", demo)?;
         let (status, _) = load_or_create_one(&dir, "status", demo)?;
         let published_path = dir.join("published.json");
@@ -171,23 +258,99 @@ impl KeyRing {
             }
         }
         if changed {
-            let tmp = dir.join("published.json.tmp");
-            let _ = std::fs::remove_file(&tmp);
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o644)
-                .open(&tmp)
-                .map_err(io(&tmp))?;
-            f.write_all(published.to_json().as_bytes())
-                .and_then(|()| f.sync_all())
-                .map_err(io(&tmp))?;
-            std::fs::rename(&tmp, &published_path).map_err(io(&published_path))?;
+            write_published(&dir, &published)?;
         }
         Ok(KeyRing {
             badge,
             status,
             published,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Rotation keeps retired keys published with closed windows, and an interrupted
+    // rotation is completed on the next start.
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("tm-keys-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn rotation_retires_and_publishes() {
+        let data = dir("rotate");
+        let mut ring = KeyRing::load_or_create(&data, 1000, false).unwrap();
+        let (old_badge, old_status) = (ring.badge.kid().to_owned(), ring.status.kid().to_owned());
+        ring.rotate(&data, 2000).unwrap();
+        assert_ne!(ring.badge.kid(), old_badge);
+        let keys = ring.published.keys();
+        assert_eq!(keys.len(), 4);
+        let old = ring.published.get(&old_badge).unwrap();
+        assert_eq!(
+            (old.valid_from(), old.valid_until()),
+            (Some(1000), Some(2000))
+        );
+        assert!(old.vouches_for(trustmark_core::TokenType::Badge, 1500));
+        assert!(!old.vouches_for(trustmark_core::TokenType::Badge, 2001));
+        assert_eq!(
+            ring.published.get(ring.badge.kid()).unwrap().valid_from(),
+            Some(2000)
+        );
+        assert_eq!(
+            ring.published.get(&old_status).unwrap().valid_until(),
+            Some(2000)
+        );
+        // What is on disk is what is in memory, and the old private keys are kept aside.
+        let again = KeyRing::load_or_create(&data, 3000, false).unwrap();
+        assert_eq!(
+            (again.badge.kid(), again.published.keys().len()),
+            (ring.badge.kid(), 4)
+        );
+        assert!(data
+            .join("keys/retired")
+            .join(format!("badge-{old_badge}.jwk"))
+            .exists());
+        let _ = std::fs::remove_dir_all(&data);
+    }
+
+    #[test]
+    fn an_interrupted_rotation_is_finished_on_start() {
+        let data = dir("interrupted");
+        let ring = KeyRing::load_or_create(&data, 1000, false).unwrap();
+        let next = fresh_key().unwrap();
+        let mut text = next.to_private_jwk_json();
+        text.push('\n');
+        write_private(&data.join("keys/badge.jwk.next"), text.as_bytes()).unwrap();
+        let resumed = KeyRing::load_or_create(&data, 2000, false).unwrap();
+        assert_eq!(resumed.badge.kid(), next.kid());
+        assert_ne!(resumed.badge.kid(), ring.badge.kid());
+        assert!(resumed.published.get(next.kid()).is_some());
+        let _ = std::fs::remove_dir_all(&data);
+    }
+
+    #[test]
+    fn example_keys_are_refused_outside_demo_and_loose_modes_everywhere() {
+        let data = dir("example");
+        std::fs::create_dir_all(data.join("keys")).unwrap();
+        write_private(&data.join("keys/badge.jwk"), EXAMPLE_KEYS[0].as_bytes()).unwrap();
+        assert!(matches!(
+            KeyRing::load_or_create(&data, 1000, false),
+            Err(KeyRingError::ExampleKey { .. })
+        ));
+        assert!(KeyRing::load_or_create(&data, 1000, true).is_ok());
+        std::fs::set_permissions(
+            data.join("keys/badge.jwk"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        assert!(matches!(
+            KeyRing::load_or_create(&data, 1000, true),
+            Err(KeyRingError::Permissions { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&data);
     }
 }

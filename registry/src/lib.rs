@@ -137,7 +137,7 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
     let (store, lists, jwks) = (
         engine.store(),
         engine.signed_lists(),
-        Arc::from(engine.published_keys().to_json()),
+        engine.published_keys(),
     );
     let writer = spawn_writer(engine, rx);
     let state = AppState {

@@ -47,6 +47,19 @@ enum Cmd {
     /// Manage badges.
     #[command(subcommand)]
     Badge(BadgeCmd),
+    /// Manage the registry's signing keys.
+    #[command(subcommand)]
+    Key(KeyCmd),
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Replace the badge and status list keys; the old ones stay published with their
+    /// validity window closed, so every badge they signed still verifies.
+    Rotate {
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +181,7 @@ fn main() -> ExitCode {
         }
         Cmd::Auditor(AuditorCmd::List { data }) => operator(&data.data, Op::AuditorList),
         Cmd::Badge(BadgeCmd::List { data }) => operator(&data.data, Op::BadgeList),
+        Cmd::Key(KeyCmd::Rotate { data }) => operator(&data.data, Op::KeyRotate),
         Cmd::Badge(BadgeCmd::Revoke(a)) => operator(
             &a.data.data,
             Op::BadgeChange {

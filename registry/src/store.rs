@@ -206,6 +206,8 @@ impl Store {
                     }
                 }
             }
+            // Evidence only: the keys themselves live in DATA/keys.
+            Event::KeysRotated { .. } => {}
         }
         self.meta.insert("applied", &(seq + 1).to_be_bytes())?;
         Ok(())

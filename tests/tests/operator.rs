@@ -182,6 +182,72 @@ async fn operator_commands_online_and_offline() {
     let listing = String::from_utf8(registry(&data, &["auditor", "list"]).stdout).unwrap();
     assert!(listing.starts_with("ops-lab\tactive\t"), "{listing}");
 
+    // Key rotation on the running registry: old badges still verify (status: suspended,
+    // not unknown_key), new badges and lists use the new keys.
+    let old_token = record["token"].as_str().unwrap().to_owned();
+    let out = registry(&data, &["key", "rotate"]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("new badge key "));
+    let jwks_text = reqwest::get(format!("{base}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let jwks = trustmark_core::Jwks::parse(jwks_text.as_bytes()).unwrap();
+    assert_eq!(jwks.keys().len(), 4);
+    let list = reqwest::get(format!("{base}/statuslists/1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut verifier = trustmark_core::Verifier::new(
+        base.as_str(),
+        jwks.clone(),
+        Catalogue::rcep_b2b_web_1().unwrap(),
+    );
+    verifier.add_status_list(&list).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(
+        verifier
+            .verify(&old_token, trustmark_core::OriginPolicy::Ignore, now)
+            .reason,
+        trustmark_core::Reason::Suspended
+    );
+    let mut fresh = claims.clone();
+    fresh.jti = "ops-2".into();
+    fresh.iat = now;
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/badges"))
+        .header("content-type", "application/trustmark-audit+jwt")
+        .body(sign::sign_audit_statement(&fresh, &key).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let new_token = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kid = |t: &str| {
+        trustmark_core::jws::Compact::parse(t, 8192)
+            .unwrap()
+            .header()
+            .kid
+            .clone()
+            .unwrap()
+    };
+    assert_ne!(
+        kid(&new_token),
+        kid(&old_token),
+        "new badges use the new key"
+    );
+    assert_eq!(
+        verifier
+            .verify(&new_token, trustmark_core::OriginPolicy::Ignore, now)
+            .reason,
+        trustmark_core::Reason::Valid
+    );
+
     // Offline: the server is stopped; the same command works on the data directory.
     stop(server);
     assert!(!socket.exists(), "a stopped server removes its socket");

@@ -60,8 +60,8 @@ pub struct AppState {
     pub store: Store,
     /// Current signed status lists.
     pub lists: SignedLists,
-    /// The published JWKS, serialised once.
-    pub jwks: Arc<str>,
+    /// The published JWKS as served (replaced on key rotation).
+    pub jwks: crate::engine::PublishedKeys,
     /// Issuer URL.
     pub issuer: Arc<str>,
     /// The indicator catalogue.
@@ -174,6 +174,6 @@ pub fn command_problem(e: CommandError) -> Problem {
             "Audit validity ended",
             e.to_string(),
         ),
-        E::Sign(_) | E::Store(_) | E::Journal(_) => Problem::internal(e),
+        E::Sign(_) | E::Store(_) | E::Journal(_) | E::Keys(_) => Problem::internal(e),
     }
 }

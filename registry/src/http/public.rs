@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use std::sync::Arc;
 
 const CORS: (header::HeaderName, &str) = (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 
@@ -82,13 +83,17 @@ pub async fn status_lists(State(state): State<AppState>) -> Result<Response, Pro
 
 /// `GET /.well-known/jwks.json`: every badge and status-list key, current and retired.
 pub async fn jwks(State(state): State<AppState>) -> Response {
+    let jwks: Arc<str> = match state.jwks.read() {
+        Ok(j) => j.clone(),
+        Err(_) => return Problem::internal("jwks lock poisoned").into_response(),
+    };
     (
         [
             CORS,
             (header::CONTENT_TYPE, "application/jwk-set+json"),
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        state.jwks.to_string(),
+        jwks.to_string(),
     )
         .into_response()
 }

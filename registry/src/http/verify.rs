@@ -48,7 +48,12 @@ pub async fn verify(
             format!("at most {MAX_ITEMS} items per request"),
         ));
     }
-    let jwks = Jwks::parse(state.jwks.as_bytes()).map_err(Problem::internal)?;
+    let published = state
+        .jwks
+        .read()
+        .map_err(|_| Problem::internal("jwks lock poisoned"))?
+        .clone();
+    let jwks = Jwks::parse(published.as_bytes()).map_err(Problem::internal)?;
     let mut verifier = Verifier::new(&*state.issuer, jwks, (*state.catalogue).clone());
     let lists: Vec<String> = state
         .lists
