@@ -29,11 +29,16 @@ struct DataArg {
 enum Cmd {
     /// Run the registry.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "TRUSTMARK_LISTEN", default_value = "127.0.0.1:8700")]
-        listen: SocketAddr,
-        #[command(flatten)]
-        data: DataArg,
+        /// A TOML config file with any of: listen, data, public_url, demo. Flags and
+        /// environment variables override it.
+        #[arg(long, env = "TRUSTMARK_CONFIG", value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8700].
+        #[arg(long, env = "TRUSTMARK_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// Data directory: keys, journal, indexes [default: ./trustmark-data].
+        #[arg(long, env = "TRUSTMARK_DATA")]
+        data: Option<PathBuf>,
         /// Issuer URL (default http://<listen>).
         #[arg(long, env = "TRUSTMARK_PUBLIC_URL")]
         public_url: Option<String>,
@@ -119,6 +124,44 @@ fn operator(data: &std::path::Path, op: Op) -> Result<(), String> {
     Ok(())
 }
 
+/// The config file's shape (every member optional).
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    public_url: Option<String>,
+    demo: Option<bool>,
+}
+
+/// Flags and environment (already merged by clap) over the config file over defaults.
+fn resolve(
+    file: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    public_url: Option<String>,
+    demo: bool,
+) -> Result<Config, String> {
+    let from_file = match &file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            toml::from_str::<FileConfig>(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    Ok(Config {
+        listen: listen
+            .or(from_file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8700))),
+        data: data
+            .or(from_file.data)
+            .unwrap_or_else(|| PathBuf::from("./trustmark-data")),
+        public_url: public_url.or(from_file.public_url),
+        demo: demo || from_file.demo.unwrap_or(false),
+    })
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let running = start(config).await.map_err(|e| e.to_string())?;
     eprintln!(
@@ -145,20 +188,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Serve {
+            config,
             listen,
             data,
             public_url,
             demo,
-        } => tokio::runtime::Runtime::new()
-            .map_err(|e| e.to_string())
-            .and_then(|rt| {
-                rt.block_on(serve(Config {
-                    listen,
-                    data: data.data,
-                    public_url,
-                    demo,
-                }))
-            }),
+        } => resolve(config, listen, data, public_url, demo).and_then(|config| {
+            tokio::runtime::Runtime::new()
+                .map_err(|e| e.to_string())
+                .and_then(|rt| rt.block_on(serve(config)))
+        }),
         Cmd::Auditor(AuditorCmd::Add {
             id,
             name,
@@ -217,5 +256,46 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Precedence: flags and environment over the config file over defaults.
+    use super::*;
+
+    #[test]
+    fn config_file_defaults_and_overrides() {
+        let path = std::env::temp_dir().join(format!("tm-config-{}.toml", std::process::id()));
+        std::fs::write(&path, "listen = \"127.0.0.1:9900\"\ndata = \"/srv/tm\"\npublic_url = \"https://registry.example\"\ndemo = true\n").unwrap();
+        let c = resolve(Some(path.clone()), None, None, None, false).unwrap();
+        assert_eq!(
+            (c.listen.port(), c.data, c.public_url.as_deref(), c.demo),
+            (
+                9900,
+                PathBuf::from("/srv/tm"),
+                Some("https://registry.example"),
+                true
+            )
+        );
+        let c = resolve(
+            Some(path.clone()),
+            Some("127.0.0.1:1234".parse().unwrap()),
+            None,
+            None,
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 1234);
+        let c = resolve(None, None, None, None, false).unwrap();
+        assert_eq!(
+            (c.listen.port(), c.data, c.demo),
+            (8700, PathBuf::from("./trustmark-data"), false)
+        );
+        std::fs::write(&path, "listen = \"127.0.0.1:9900\"\nlisten_typo = 1\n").unwrap();
+        assert!(resolve(Some(path.clone()), None, None, None, false)
+            .unwrap_err()
+            .contains("listen_typo"));
+        let _ = std::fs::remove_file(&path);
     }
 }
