@@ -686,3 +686,35 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // Index allocation: random, never repeated, and a new list once one is full enough.
+    use super::*;
+
+    #[test]
+    fn allocation_never_repeats_and_opens_a_new_list() {
+        let data = std::env::temp_dir().join(format!("tm-engine-alloc-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let mut engine = Engine::open(&data, "https://registry.example", 1000, false).unwrap();
+        let mut seen = HashSet::new();
+        for _ in 0..5000 {
+            assert!(
+                seen.insert(engine.allocate()),
+                "an index was handed out twice"
+            );
+        }
+        assert!(seen
+            .iter()
+            .all(|(list, idx)| *list == 1 && (*idx as usize) < LIST_SIZE));
+        // Fill list 1 to the threshold: the next index comes from a fresh list 2.
+        if let Some(first) = engine.lists.first_mut() {
+            first.count = LIST_FILL;
+        }
+        let (list, idx) = engine.allocate();
+        assert_eq!(list, 2);
+        assert!((idx as usize) < LIST_SIZE);
+        assert_eq!(engine.lists.len(), 2);
+        let _ = std::fs::remove_dir_all(&data);
+    }
+}

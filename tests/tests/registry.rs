@@ -503,6 +503,13 @@ async fn status_list_caching_headers_and_conditional_get() {
         .unwrap();
     assert!(max_age > 0 && max_age <= trustmark_registry::engine::LIST_TTL);
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let gz = http
+        .get(format!("{base}/statuslists/1"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
     let again = http
         .get(format!("{base}/statuslists/1"))
         .header("if-none-match", &etag)

@@ -13,6 +13,7 @@ use crate::engine::{Command, CommandError, Done, SignedLists};
 use crate::store::Store;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -112,6 +113,10 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(axum::middleware::from_fn(problem::ensure_problem))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            Problem::internal("a handler panicked").into_response()
+        }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

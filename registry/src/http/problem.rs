@@ -73,3 +73,33 @@ impl IntoResponse for Problem {
             .into_response()
     }
 }
+
+/// Middleware: every 4xx that is not already a problem (or a human HTML page) becomes one,
+/// so clients see one error format even for axum's own rejections (405, 408, 413, ...).
+pub async fn ensure_problem(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !status.is_client_error() {
+        return response;
+    }
+    let ct = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.starts_with("application/problem+json") || ct.starts_with("text/html") {
+        return response;
+    }
+    let (kind, title) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "Request timeout"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "Request too large"),
+        StatusCode::NOT_FOUND => ("not-found", "Not found"),
+        _ => ("client-error", "Client error"),
+    };
+    let detail = status.canonical_reason().unwrap_or(title).to_owned();
+    Problem::new(status, kind, title, detail).into_response()
+}
