@@ -4,8 +4,6 @@
 
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::process::{Child, Command as Process, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use trustmark_core::claims::{AuditStatementClaims, IndicatorValue, Org, SCHEME};
@@ -13,63 +11,8 @@ use trustmark_core::sign::{self, SigningKey};
 use trustmark_core::{Catalogue, KeyUse};
 use trustmark_registry::engine::{Command, Engine};
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-fn registry_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("trustmark-registry");
-    assert!(
-        bin.exists(),
-        "{} missing: build the workspace (cargo test --workspace)",
-        bin.display()
-    );
-    bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn(data: &std::path::Path, port: u16) -> Child {
-    Process::new(registry_bin())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data",
-            data.to_str().unwrap(),
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_healthy(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("registry at {base} did not come up");
-}
+mod common;
+use common::{free_port, now, spawn_registry as spawn, wait_healthy};
 
 fn statement(key: &SigningKey, jti: String) -> String {
     let indicators = Catalogue::rcep_b2b_web_1()

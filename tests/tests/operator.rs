@@ -3,23 +3,14 @@
 
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Child, Command, Output};
 use trustmark_core::claims::{AuditStatementClaims, IndicatorValue, Org, SCHEME};
 use trustmark_core::sign::{self, SigningKey};
 use trustmark_core::Catalogue;
 
-fn bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(
-        bin.exists(),
-        "{} missing: build the workspace (cargo test --workspace)",
-        bin.display()
-    );
-    bin
-}
+mod common;
+use common::{bin, free_port, spawn_registry as serve, wait_healthy as healthy};
 
 fn registry(data: &Path, args: &[&str]) -> Output {
     let out = Command::new(bin("trustmark-registry"))
@@ -36,36 +27,6 @@ fn registry(data: &Path, args: &[&str]) -> Output {
     out
 }
 
-fn serve(data: &Path, port: u16) -> Child {
-    Command::new(bin("trustmark-registry"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data",
-            data.to_str().unwrap(),
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn healthy(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no registry at {base}");
-}
-
 fn stop(mut child: Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -79,11 +40,7 @@ async fn operator_commands_online_and_offline() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("data");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
 
     // A key made the way an auditor makes one.

@@ -286,6 +286,17 @@ pub async fn by_origin(
         .map_err(Problem::internal)?
     {
         if let Some(b) = state.store.badge(&id).map_err(Problem::internal)? {
+            // Current badges only: a revoked or expired badge no longer speaks for the site.
+            let expired =
+                trustmark_core::jws::Compact::parse(&b.token, trustmark_core::jws::MAX_TOKEN_LEN)
+                    .ok()
+                    .and_then(|c| {
+                        serde_json::from_slice::<trustmark_core::BadgeClaims>(c.payload()).ok()
+                    })
+                    .is_none_or(|c| now() >= c.exp);
+            if b.status == crate::event::BadgeStatus::Revoked || expired {
+                continue;
+            }
             badges.push(json!({"id": b.id, "token": b.token, "status": b.status.as_str(), "ref": format!("{}/b/{}", state.issuer, b.id)}));
         }
     }

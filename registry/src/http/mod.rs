@@ -23,6 +23,8 @@ use trustmark_core::Catalogue;
 
 /// Largest request body accepted (an audit statement is at most 8 KiB).
 pub const MAX_BODY: usize = 64 * 1024;
+/// Largest bulk verification body: 1,000 badges of up to ~1.5 KiB each with origins.
+pub const MAX_VERIFY_BODY: usize = 2 * 1024 * 1024;
 /// Requests taking longer are cut off.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Requests handled at once; more wait.
@@ -91,7 +93,10 @@ pub fn app(state: AppState) -> Router {
         .route("/b/{id}/qr.svg", get(page::qr))
         .route("/b/{id}/badge.svg", get(page::badge_svg))
         .route("/demo", get(page::demo))
-        .route("/api/v1/verify", post(verify::verify))
+        .route(
+            "/api/v1/verify",
+            post(verify::verify).layer(DefaultBodyLimit::max(MAX_VERIFY_BODY)),
+        )
         .route("/api/v1/openapi.json", get(public::openapi))
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async {

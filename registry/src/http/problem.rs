@@ -101,5 +101,10 @@ pub async fn ensure_problem(
         _ => ("client-error", "Client error"),
     };
     let detail = status.canonical_reason().unwrap_or(title).to_owned();
-    Problem::new(status, kind, title, detail).into_response()
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut rebuilt = Problem::new(status, kind, title, detail).into_response();
+    if let Some(allow) = allow {
+        rebuilt.headers_mut().insert(header::ALLOW, allow);
+    }
+    rebuilt
 }

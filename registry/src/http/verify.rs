@@ -73,12 +73,16 @@ pub async fn verify(
             .iter()
             .map(|item| {
                 let origin = item.origin.as_deref().map(trustmark_core::origin::canonicalize);
+                let checked = match &origin {
+                    Some(Ok(o)) => Value::from(o.as_str()),
+                    _ => Value::Null,
+                };
                 let outcome = match &origin {
                     Some(Err(_)) => trustmark_core::Outcome { reason: trustmark_core::Reason::OriginMismatch, claims: None, detail: None },
                     Some(Ok(o)) => verifier.verify(&item.token, OriginPolicy::Require(o), now),
                     None => verifier.verify(&item.token, OriginPolicy::Ignore, now),
                 };
-                json!({"verdict": outcome.verdict(), "reason": outcome.reason.code(), "badge": outcome.claims})
+                json!({"verdict": outcome.verdict(), "reason": outcome.reason.code(), "badge": outcome.claims, "origin": checked})
             })
             .collect::<Vec<_>>()
     })
