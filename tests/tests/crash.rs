@@ -6,40 +6,15 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use trustmark_core::claims::{AuditStatementClaims, IndicatorValue, Org, SCHEME};
 use trustmark_core::sign::{self, SigningKey};
-use trustmark_core::{Catalogue, KeyUse};
+use trustmark_core::KeyUse;
 use trustmark_registry::engine::{Command, Engine};
 
 mod common;
-use common::{free_port, now, spawn_registry as spawn, wait_healthy};
+use common::{audit_claims, free_port, now, spawn_registry as spawn, wait_healthy};
 
 fn statement(key: &SigningKey, jti: String) -> String {
-    let indicators = Catalogue::rcep_b2b_web_1()
-        .unwrap()
-        .indicators
-        .iter()
-        .map(|i| (i.id.clone(), IndicatorValue { value: i.best }))
-        .collect();
-    let claims = AuditStatementClaims {
-        iss: "lab".into(),
-        iat: now(),
-        jti,
-        sub: "https://supplier.example".into(),
-        aliases: vec![],
-        org: Org {
-            name: "Example Co.".into(),
-            country: "VN".into(),
-            reg: None,
-        },
-        scheme: SCHEME.into(),
-        audited_at: now(),
-        valid_days: 30,
-        indicators,
-        report_uri: None,
-        languages: None,
-    };
-    sign::sign_audit_statement(&claims, key).unwrap()
+    sign::sign_audit_statement(&audit_claims("lab", &jti, |i| i.best), key).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -5,12 +5,13 @@ use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Output};
-use trustmark_core::claims::{AuditStatementClaims, IndicatorValue, Org, SCHEME};
 use trustmark_core::sign::{self, SigningKey};
 use trustmark_core::Catalogue;
 
 mod common;
-use common::{bin, free_port, spawn_registry as serve, wait_healthy as healthy};
+use common::{
+    audit_claims, bin, free_port, post_statement, spawn_registry as serve, wait_healthy as healthy,
+};
 
 fn registry(data: &Path, args: &[&str]) -> Output {
     let out = Command::new(bin("trustmark-registry"))
@@ -76,42 +77,11 @@ async fn operator_commands_online_and_offline() {
             public.to_str().unwrap(),
         ],
     );
-    let now = chrono::Utc::now().timestamp();
-    let claims = AuditStatementClaims {
-        iss: "ops-lab".into(),
-        iat: now,
-        jti: "ops-1".into(),
-        sub: "https://supplier.example".into(),
-        aliases: vec![],
-        org: Org {
-            name: "Example".into(),
-            country: "KH".into(),
-            reg: None,
-        },
-        scheme: SCHEME.into(),
-        audited_at: now,
-        valid_days: 30,
-        indicators: Catalogue::rcep_b2b_web_1()
-            .unwrap()
-            .indicators
-            .iter()
-            .map(|i| (i.id.clone(), IndicatorValue { value: i.best }))
-            .collect(),
-        report_uri: None,
-        languages: None,
-    };
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/v1/badges"))
-        .header("content-type", "application/trustmark-audit+jwt")
-        .body(sign::sign_audit_statement(&claims, &key).unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let claims = audit_claims("ops-lab", "ops-1", |i| i.best);
+    let (status, body) =
+        post_statement(&base, sign::sign_audit_statement(&claims, &key).unwrap()).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let id = body["id"].as_str().unwrap().to_owned();
 
     let out = registry(
         &data,
@@ -174,17 +144,10 @@ async fn operator_commands_online_and_offline() {
     let mut fresh = claims.clone();
     fresh.jti = "ops-2".into();
     fresh.iat = now;
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/v1/badges"))
-        .header("content-type", "application/trustmark-audit+jwt")
-        .body(sign::sign_audit_statement(&fresh, &key).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let new_token = r.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (status, body) =
+        post_statement(&base, sign::sign_audit_statement(&fresh, &key).unwrap()).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let new_token = body["token"].as_str().unwrap().to_owned();
     let kid = |t: &str| {
         trustmark_core::jws::Compact::parse(t, 8192)
             .unwrap()

@@ -62,3 +62,53 @@ pub async fn wait_healthy(base: &str) {
     }
     panic!("no registry answered at {base}");
 }
+
+/// A statement from auditor `iss` for `https://supplier.example`, every indicator at the
+/// value `value_of` picks (e.g. its best value), dated now; adjust fields as needed.
+pub fn audit_claims(
+    iss: &str,
+    jti: &str,
+    value_of: impl Fn(&trustmark_core::catalogue::Indicator) -> f64,
+) -> trustmark_core::AuditStatementClaims {
+    use trustmark_core::claims::{IndicatorValue, Org, SCHEME};
+    let indicators = trustmark_core::Catalogue::rcep_b2b_web_1()
+        .unwrap()
+        .indicators
+        .iter()
+        .map(|i| (i.id.clone(), IndicatorValue { value: value_of(i) }))
+        .collect();
+    trustmark_core::AuditStatementClaims {
+        iss: iss.into(),
+        iat: now(),
+        jti: jti.into(),
+        sub: "https://supplier.example".into(),
+        aliases: vec![],
+        org: Org {
+            name: "Example Co.".into(),
+            country: "VN".into(),
+            reg: None,
+        },
+        scheme: SCHEME.into(),
+        audited_at: now(),
+        valid_days: 30,
+        indicators,
+        report_uri: None,
+        languages: None,
+    }
+}
+
+/// POSTs a signed audit statement; returns the status and the JSON body.
+pub async fn post_statement(
+    base: &str,
+    statement: String,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/badges"))
+        .header("content-type", "application/trustmark-audit+jwt")
+        .body(statement)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or_default())
+}
