@@ -153,3 +153,47 @@ fn every_vector_validates_against_the_schema_of_its_type() {
         "auditor key",
     );
 }
+
+#[test]
+fn openapi_copies_of_the_schemas_have_not_drifted() {
+    // The OpenAPI document inlines the claim schemas (served over HTTP, relative file
+    // references would not resolve); their shape must stay the files' shape.
+    let openapi = load("registry/openapi.json");
+    let names = |v: &Value, member: &str| -> Vec<String> {
+        let mut n: Vec<String> = match &v[member] {
+            Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+            Value::Object(o) => o.keys().cloned().collect(),
+            _ => vec![],
+        };
+        n.sort();
+        n
+    };
+    for (component, file) in [
+        ("BadgeClaims", "badge-claims"),
+        ("AuditStatementClaims", "audit-statement"),
+        ("StatusChangeClaims", "status-change"),
+        ("StatusListClaims", "status-list-claims"),
+        ("Jwks", "jwks"),
+    ] {
+        let copy = &openapi["components"]["schemas"][component];
+        let original = load(&format!("schemas/{file}.schema.json"));
+        assert_eq!(
+            names(copy, "required"),
+            names(&original, "required"),
+            "{component}: required"
+        );
+        assert_eq!(
+            names(copy, "properties"),
+            names(&original, "properties"),
+            "{component}: properties"
+        );
+        assert_eq!(
+            copy["additionalProperties"], original["additionalProperties"],
+            "{component}: additionalProperties"
+        );
+        assert_eq!(
+            copy["description"], original["description"],
+            "{component}: description"
+        );
+    }
+}
