@@ -7,11 +7,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use trustmark_core::sign::{self, SigningKey};
-use trustmark_core::KeyUse;
-use trustmark_registry::engine::{Command, Engine};
+use trustmark_registry::engine::Engine;
 
 mod common;
-use common::{audit_claims, free_port, now, spawn_registry as spawn, wait_healthy};
+use common::{accredit, audit_claims, free_port, now, spawn_registry as spawn, wait_healthy};
 
 fn statement(key: &SigningKey, jti: String) -> String {
     sign::sign_audit_statement(&audit_claims("lab", &jti, |i| i.best), key).unwrap()
@@ -23,17 +22,12 @@ async fn kill_9_during_issuance_loses_no_acknowledged_badge() {
     let _ = std::fs::remove_dir_all(&data);
     let key = SigningKey::from_seed(&[5; 32]);
     let port = free_port();
-    {
-        let mut engine =
-            Engine::open(&data, &format!("http://127.0.0.1:{port}"), now(), false).unwrap();
-        let add = Command::AddAuditor {
-            id: "lab".into(),
-            name: "Lab".into(),
-            jwk: key.public().with_use(KeyUse::Audit).to_jwk_value(),
-        };
-        engine.execute(vec![add], now()).pop().unwrap().unwrap();
-        engine.flush();
-    }
+    accredit(
+        &data,
+        &format!("http://127.0.0.1:{port}"),
+        &[("lab", "Lab", &key)],
+        &[],
+    );
     let mut child = spawn(&data, port);
     let base = format!("http://127.0.0.1:{port}");
     wait_healthy(&base).await;

@@ -1,7 +1,6 @@
 //! Operator commands work whether or not the server runs: through the running server's
 //! admin socket (mode 0600), and on the data directory when it is stopped.
 
-use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Output};
@@ -10,7 +9,8 @@ use trustmark_core::Catalogue;
 
 mod common;
 use common::{
-    audit_claims, bin, free_port, post_statement, spawn_registry as serve, wait_healthy as healthy,
+    audit_claims, bin, free_port, get_json, post_statement, spawn_registry as serve,
+    wait_healthy as healthy,
 };
 
 fn registry(data: &Path, args: &[&str]) -> Output {
@@ -97,12 +97,7 @@ async fn operator_commands_online_and_offline() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{id} is now suspended")
     );
-    let record: Value = reqwest::get(format!("{base}/api/v1/badges/{id}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let record = get_json(&format!("{base}/api/v1/badges/{id}")).await;
     assert_eq!(record["status"], "suspended");
     assert_eq!(record["history"][1]["by"]["kind"], "operator");
     assert_eq!(record["history"][1]["reason"], "certificate link broken");
@@ -185,12 +180,7 @@ async fn operator_commands_online_and_offline() {
     // Restarted, the registry serves what the offline command did.
     let server = serve(&data, port);
     healthy(&base).await;
-    let record: Value = reqwest::get(format!("{base}/api/v1/badges/{id}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let record = get_json(&format!("{base}/api/v1/badges/{id}")).await;
     assert_eq!(record["status"], "revoked");
     stop(server);
     let _ = std::fs::remove_dir_all(&dir);

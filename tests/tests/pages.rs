@@ -2,15 +2,12 @@
 //! warning, escaping, QR code, badge image and the 404 page.
 
 use serde_json::Value;
-use trustmark_core::claims::{AuditStatementClaims, IndicatorValue, Org, SCHEME};
+use trustmark_core::claims::Org;
 use trustmark_core::sign::{self, SigningKey};
-use trustmark_core::{Catalogue, KeyUse};
-use trustmark_registry::engine::{Command, Engine};
 use trustmark_registry::{start, Config};
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
+mod common;
+use common::now;
 
 /// The text a browser shows for `html` (enough entity decoding for these checks).
 fn text(html: &str) -> String {
@@ -60,16 +57,12 @@ async fn verification_page_for_buyers() {
     let data = std::env::temp_dir().join(format!("tm-e2e-pages-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let key = SigningKey::from_seed(&[7; 32]);
-    {
-        let mut engine = Engine::open(&data, "http://127.0.0.1:9", now(), false).unwrap();
-        let add = Command::AddAuditor {
-            id: "lab".into(),
-            name: "Lab <Asia> & Co".into(),
-            jwk: key.public().with_use(KeyUse::Audit).to_jwk_value(),
-        };
-        engine.execute(vec![add], now()).pop().unwrap().unwrap();
-        engine.flush();
-    }
+    common::accredit(
+        &data,
+        "http://127.0.0.1:9",
+        &[("lab", "Lab <Asia> & Co", &key)],
+        &[],
+    );
     let running = start(Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data: data.clone(),
@@ -80,40 +73,19 @@ async fn verification_page_for_buyers() {
     .unwrap();
     let base = format!("http://{}", running.addr);
 
-    let indicators = Catalogue::rcep_b2b_web_1()
-        .unwrap()
-        .indicators
-        .iter()
-        .map(|i| (i.id.clone(), IndicatorValue { value: i.threshold }))
-        .collect();
-    let claims = AuditStatementClaims {
-        iss: "lab".into(),
-        iat: now(),
-        jti: "p-1".into(),
-        sub: "https://www.supplier.example".into(),
-        aliases: vec!["https://supplier.example".into()],
-        // A name that must be escaped, not interpreted.
-        org: Org {
-            name: "Acme <script>alert(1)</script> & Sons".into(),
-            country: "TH".into(),
-            reg: Some("0105551234567".into()),
-        },
-        scheme: SCHEME.into(),
-        audited_at: now() - 3600,
-        valid_days: 200,
-        indicators,
-        report_uri: None,
-        languages: None,
+    let mut claims = common::audit_claims("lab", "p-1", |i| i.threshold);
+    claims.sub = "https://www.supplier.example".into();
+    claims.aliases = vec!["https://supplier.example".into()];
+    // A name that must be escaped, not interpreted.
+    claims.org = Org {
+        name: "Acme <script>alert(1)</script> & Sons".into(),
+        country: "TH".into(),
+        reg: Some("0105551234567".into()),
     };
+    claims.audited_at = now() - 3600;
+    claims.valid_days = 200;
     let statement = sign::sign_audit_statement(&claims, &key).unwrap();
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/v1/badges"))
-        .header("content-type", "application/trustmark-audit+jwt")
-        .body(statement)
-        .send()
-        .await
-        .unwrap();
-    let issued: Value = r.json().await.unwrap();
+    let (_, issued) = common::post_statement(&base, statement).await;
     let id = issued["id"].as_str().unwrap();
 
     let en = get(&format!("{base}/b/{id}"), None).await;

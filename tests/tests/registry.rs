@@ -10,9 +10,10 @@ use trustmark_core::claims::{
     Action, AuditStatementClaims, IndicatorValue, Org, StatusChangeClaims, SCHEME,
 };
 use trustmark_core::sign::{self, SigningKey};
-use trustmark_core::{Catalogue, Jwks, KeyUse, OriginPolicy, Reason, Verifier};
-use trustmark_registry::engine::{Command, Engine};
+use trustmark_core::{Catalogue, Jwks, OriginPolicy, Reason, Verifier};
 use trustmark_registry::{start, Config, Running};
+
+mod common;
 
 const SITE: &str = "https://www.supplier.example";
 
@@ -93,27 +94,14 @@ impl Auditor {
 /// then starts the registry on an ephemeral loopback port.
 async fn registry(name: &str, auditors: &[&Auditor], suspended: &[&str]) -> (Running, PathBuf) {
     let data = temp_dir(name);
-    let bootstrap = format!("http://127.0.0.1:9/{name}");
-    {
-        let mut engine = Engine::open(&data, &bootstrap, now(), false).unwrap();
-        let mut commands: Vec<Command> = auditors
-            .iter()
-            .map(|a| Command::AddAuditor {
-                id: a.id.into(),
-                name: a.id.into(),
-                jwk: a.key.public().with_use(KeyUse::Audit).to_jwk_value(),
-            })
-            .collect();
-        commands.extend(
-            suspended
-                .iter()
-                .map(|id| Command::SuspendAuditor { id: (*id).into() }),
-        );
-        for r in engine.execute(commands, now()) {
-            r.unwrap();
-        }
-        engine.flush();
-    }
+    let list: Vec<(&str, &str, &SigningKey)> =
+        auditors.iter().map(|a| (a.id, a.id, &a.key)).collect();
+    common::accredit(
+        &data,
+        &format!("http://127.0.0.1:9/{name}"),
+        &list,
+        suspended,
+    );
     let running = start(Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data: data.clone(),

@@ -112,3 +112,36 @@ pub async fn post_statement(
     let status = r.status();
     (status, r.json().await.unwrap_or_default())
 }
+
+/// Accredits auditors (id, name, key) and then suspends some, through the operator path
+/// (the data directory opened directly, no server running). `issuer` is what a later
+/// `serve` on this directory will replace with its own.
+pub fn accredit(
+    data: &Path,
+    issuer: &str,
+    auditors: &[(&str, &str, &trustmark_core::sign::SigningKey)],
+    suspended: &[&str],
+) {
+    use trustmark_registry::engine::{Command, Engine};
+    let mut engine = Engine::open(data, issuer, now(), false).unwrap();
+    let adds = auditors.iter().map(|(id, name, key)| Command::AddAuditor {
+        id: (*id).into(),
+        name: (*name).into(),
+        jwk: key
+            .public()
+            .with_use(trustmark_core::KeyUse::Audit)
+            .to_jwk_value(),
+    });
+    let suspensions = suspended
+        .iter()
+        .map(|id| Command::SuspendAuditor { id: (*id).into() });
+    for result in engine.execute(adds.chain(suspensions).collect(), now()) {
+        result.unwrap();
+    }
+    engine.flush();
+}
+
+/// GETs `url` and parses the JSON body.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
