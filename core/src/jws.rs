@@ -321,6 +321,15 @@ pub(crate) fn parse_typed_closed(token: &str, ty: TokenType) -> Result<Compact<'
     check_type(compact, ty)
 }
 
+/// Reads one string claim of a token without verifying anything. Only for choosing what
+/// to check the token against (whose key, which list); never for a decision.
+pub fn unverified_string_claim(token: &str, ty: TokenType, name: &str) -> Option<String> {
+    let compact = Compact::parse(token, ty.max_len()).ok()?;
+    let claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(compact.payload()).ok()?;
+    claims.get(name)?.as_str().map(str::to_owned)
+}
+
 fn check_type(compact: Compact<'_>, ty: TokenType) -> Result<Compact<'_>, TypedError> {
     if compact.header.typ != Some(Typ::Known(ty)) {
         return Err(TypedError::WrongType { expected: ty.typ() });

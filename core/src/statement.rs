@@ -95,14 +95,7 @@ pub fn verify_status_change(
 
 /// Reads the `iss` (auditor id) of a statement without trusting it, to find the key.
 pub fn claimed_auditor(token: &str, ty: TokenType) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Iss {
-        iss: String,
-    }
-    let compact = jws::Compact::parse(token, ty.max_len()).ok()?;
-    serde_json::from_slice::<Iss>(compact.payload())
-        .ok()
-        .map(|i| i.iss)
+    jws::unverified_string_claim(token, ty, "iss")
 }
 
 /// `audit.digest`: base64url SHA-256 of the statement's exact bytes.

@@ -225,19 +225,6 @@ pub fn verify_status_list(
     Ok(VerifiedStatusList { claims, list })
 }
 
-/// Reads the `sub` of a status list token without trusting anything, to file a broken
-/// list under the URL it claims.
-fn claimed_sub(token: &str) -> Option<String> {
-    let compact = jws::Compact::parse(token, TokenType::StatusList.max_len()).ok()?;
-    #[derive(serde::Deserialize)]
-    struct Sub {
-        sub: String,
-    }
-    serde_json::from_slice::<Sub>(compact.payload())
-        .ok()
-        .map(|s| s.sub)
-}
-
 enum ListEntry {
     Verified(Box<VerifiedStatusList>),
     Rejected(StatusListProblem),
@@ -292,7 +279,8 @@ impl Verifier {
                 Ok(())
             }
             Err(problem) => {
-                match claimed_sub(token) {
+                // A broken list is filed under the URL it claims.
+                match jws::unverified_string_claim(token, TokenType::StatusList, "sub") {
                     Some(sub) => {
                         self.lists
                             .entry(sub)

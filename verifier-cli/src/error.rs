@@ -25,6 +25,9 @@ pub enum CliError {
         /// Why.
         source: trustmark_core::KeyError,
     },
+    /// Standard output could not be written (other than a closed pipe).
+    #[error("cannot write the output: {0}")]
+    Write(std::io::Error),
     /// `--origin` is not an origin.
     #[error("--origin is not a site origin: {0}")]
     Origin(trustmark_core::origin::OriginError),
@@ -72,7 +75,7 @@ impl CliError {
             }
             CliError::StatusList { .. } => "pass the file served at the badge's status list URL",
             CliError::WriteKey { .. } => "choose a path that does not exist yet",
-            CliError::Catalogue | CliError::Random => return None,
+            CliError::Catalogue | CliError::Random | CliError::Write(_) => return None,
         })
     }
 }

@@ -23,10 +23,7 @@ pub enum Status {
 /// Writes one line; a closed pipe (`trustmark ... | head`) is not an error.
 pub fn print_line(out: &mut impl Write, text: &str) -> Result<(), CliError> {
     match writeln!(out, "{text}") {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Read {
-            path: "standard output".into(),
-            source: e,
-        }),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Write(e)),
         _ => Ok(()),
     }
 }
