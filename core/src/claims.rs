@@ -258,12 +258,30 @@ fn is_url_below(s: &str, known_good: Option<&str>) -> bool {
             .any(|b| matches!(b, b'?' | b'#' | b' ' | b'\\') || b.is_ascii_control())
 }
 
-fn text_ok(s: &str, max: usize) -> bool {
+/// Whether `c` could make text read differently from what it says: controls (Cc),
+/// format characters (Cf: bidi overrides and isolates, zero-width characters, soft
+/// hyphen, tags) and line or paragraph separators (Zl, Zp).
+pub fn is_deceptive(c: char) -> bool {
+    use icu_properties::{props::GeneralCategory as Gc, CodePointMapData};
+    c.is_control()
+        || matches!(
+            CodePointMapData::<Gc>::new().get(c),
+            Gc::Format | Gc::LineSeparator | Gc::ParagraphSeparator
+        )
+}
+
+/// Whether `s` is text fit to show a person as signed: not blank, at most `max`
+/// characters, and free of the characters [`is_deceptive`] refuses.
+pub fn is_display_text(s: &str, max: usize) -> bool {
     // ASCII fast path: byte checks suffice unless a multi-byte character is present.
     if s.is_ascii() {
         return s.len() <= max && !s.bytes().any(|b| b.is_ascii_control()) && !s.trim().is_empty();
     }
-    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(is_deceptive)
+}
+
+fn text_ok(s: &str, max: usize) -> bool {
+    is_display_text(s, max)
 }
 
 fn check_origins(sub: &str, aliases: &[String], sub_name: &'static str) -> Result<(), ClaimsError> {
@@ -314,6 +332,11 @@ impl BadgeClaims {
         check_origins(&self.sub, &self.aliases, "sub")?;
         ensure(self.iat >= 0, "iat")?;
         ensure(self.exp > self.iat, "exp")?;
+        // A badge that never expires would outlive any key compromise it was minted in.
+        ensure(
+            self.exp.saturating_sub(self.iat) <= MAX_BADGE_LIFETIME + MAX_FUTURE_SKEW,
+            "exp",
+        )?;
         ensure(self.nbf.is_none_or(|n| n >= 0), "nbf")?;
         ensure(is_url_safe_id(&self.jti, 40), "jti")?;
         ensure(
@@ -359,6 +382,10 @@ impl StatusListClaims {
     }
 }
 
+/// Longest a badge may be valid (`exp - iat`), in seconds: 400 days, the longest audit
+/// validity a statement may ask for (`valid_days`).
+pub const MAX_BADGE_LIFETIME: i64 = 400 * 86_400;
+
 /// Largest tolerated clock difference for "issued in the future", in seconds.
 pub const MAX_FUTURE_SKEW: i64 = 60;
 /// Oldest acceptable audit statement or status change, in seconds.
@@ -374,6 +401,10 @@ pub enum FreshnessError {
     /// Dated more than [`MAX_FUTURE_SKEW`] in the future.
     #[error("the statement is dated more than {MAX_FUTURE_SKEW} seconds in the future")]
     Future,
+    /// `audited_at` is later than the verifier's clock: a badge made from it would say
+    /// the audit happened after the badge was issued.
+    #[error("audited_at is later than the current time")]
+    AuditedInFuture,
 }
 
 /// Checks an auditor statement's `iat` against `now`.
@@ -396,8 +427,9 @@ impl AuditStatementClaims {
         check_origins(&self.sub, &self.aliases, "sub")?;
         check_org(&self.org)?;
         ensure(self.scheme == SCHEME, "scheme")?;
+        // The audit is done before its statement is signed, both on the auditor's clock.
         ensure(
-            self.audited_at >= 0 && self.audited_at <= self.iat.saturating_add(MAX_FUTURE_SKEW),
+            self.audited_at >= 0 && self.audited_at <= self.iat,
             "audited_at",
         )?;
         ensure((1..=400).contains(&self.valid_days), "valid_days")?;

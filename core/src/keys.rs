@@ -75,6 +75,9 @@ pub enum KeyError {
     /// The private key `d` is malformed or does not match `x`.
     #[error("the private key is malformed or does not match its public key")]
     PrivateKey,
+    /// A JWKS lists a key id both among its keys and as withdrawn.
+    #[error("the key set lists a key as both trusted and withdrawn")]
+    WithdrawnAndTrusted,
 }
 
 /// The wire form of an OKP JWK, public and optionally private members.
@@ -254,15 +257,29 @@ impl PublicKey {
     }
 }
 
-/// A JSON Web Key Set of trusted Ed25519 keys.
+/// A key the registry withdrew (compromised): listed beside the key set, outside
+/// `keys`, so that no JWKS consumer trusts it while ours can say why it is unknown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawnKey {
+    /// The withdrawn key's id.
+    pub kid: String,
+    /// When it was withdrawn (unix seconds).
+    pub withdrawn_at: i64,
+}
+
+/// A JSON Web Key Set of trusted Ed25519 keys, and the ids of withdrawn ones.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Jwks {
     keys: Vec<PublicKey>,
+    withdrawn: Vec<WithdrawnKey>,
 }
 
 #[derive(Deserialize)]
 struct JwksJson {
     keys: Vec<JwkJson>,
+    #[serde(default)]
+    withdrawn: Vec<WithdrawnKey>,
 }
 
 impl Jwks {
@@ -287,18 +304,37 @@ impl Jwks {
             }
             keys.push(key);
         }
-        Ok(Jwks { keys })
+        for (i, w) in set.withdrawn.iter().enumerate() {
+            if !crate::claims::is_url_safe_id(&w.kid, 64) {
+                return Err(KeyError::Json);
+            }
+            if keys.iter().any(|k| k.kid == w.kid) {
+                return Err(KeyError::WithdrawnAndTrusted);
+            }
+            if set.withdrawn.iter().skip(i + 1).any(|o| o.kid == w.kid) {
+                return Err(KeyError::DuplicateKid);
+            }
+        }
+        Ok(Jwks {
+            keys,
+            withdrawn: set.withdrawn,
+        })
     }
 
     /// A set from keys already parsed; later duplicates of a kid are dropped.
     pub fn from_keys(keys: impl IntoIterator<Item = PublicKey>) -> Self {
-        let mut set = Jwks::default();
+        Jwks::default().with_keys(keys)
+    }
+
+    /// The set with further keys added, keeping its withdrawn list; a key whose id is
+    /// already present or withdrawn is dropped.
+    pub fn with_keys(mut self, keys: impl IntoIterator<Item = PublicKey>) -> Self {
         for k in keys {
-            if set.get(&k.kid).is_none() {
-                set.keys.push(k);
+            if self.get(&k.kid).is_none() && !self.is_withdrawn(&k.kid) {
+                self.keys.push(k);
             }
         }
-        set
+        self
     }
 
     /// The key with this id.
@@ -311,10 +347,37 @@ impl Jwks {
         &self.keys
     }
 
-    /// The set as JSON (`{"keys":[...]}`).
+    /// The withdrawn keys, oldest withdrawal first.
+    pub fn withdrawn(&self) -> &[WithdrawnKey] {
+        &self.withdrawn
+    }
+
+    /// Whether the key with this id was withdrawn.
+    pub fn is_withdrawn(&self, kid: &str) -> bool {
+        self.withdrawn.iter().any(|w| w.kid == kid)
+    }
+
+    /// The set with `kid` moved from the trusted keys to the withdrawn list (at `at`).
+    /// A kid already withdrawn keeps its first withdrawal time.
+    pub fn with_withdrawn(mut self, kid: &str, at: i64) -> Self {
+        self.keys.retain(|k| k.kid != kid);
+        if !self.is_withdrawn(kid) {
+            self.withdrawn.push(WithdrawnKey {
+                kid: kid.to_owned(),
+                withdrawn_at: at,
+            });
+        }
+        self
+    }
+
+    /// The set as JSON (`{"keys":[...]}`, plus `"withdrawn":[...]` when any key was).
     pub fn to_json(&self) -> String {
         let keys: Vec<JwkJson> = self.keys.iter().map(PublicKey::to_jwk).collect();
-        serde_json::json!({ "keys": keys }).to_string()
+        if self.withdrawn.is_empty() {
+            serde_json::json!({ "keys": keys }).to_string()
+        } else {
+            serde_json::json!({ "keys": keys, "withdrawn": self.withdrawn }).to_string()
+        }
     }
 }
 
@@ -394,5 +457,40 @@ mod tests {
         let set = Jwks::parse(one.as_bytes()).unwrap();
         let again = Jwks::parse(set.to_json().as_bytes()).unwrap();
         assert_eq!(set, again);
+    }
+
+    #[test]
+    fn withdrawn_keys_are_listed_apart_and_never_trusted() {
+        let k = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{RFC8037_X}"}}"#);
+        let kid = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+        let other = "AAAAqmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k0";
+        let set = Jwks::parse(format!(r#"{{"keys":[{k}]}}"#).as_bytes())
+            .unwrap()
+            .with_withdrawn(other, 50);
+        let text = set.to_json();
+        let again = Jwks::parse(text.as_bytes()).unwrap();
+        assert_eq!(again, set);
+        assert!(again.is_withdrawn(other) && again.get(other).is_none());
+        assert!(again.get(kid).is_some() && !again.is_withdrawn(kid));
+        // Withdrawing a trusted key removes it from the keys a consumer would use.
+        let json: serde_json::Value =
+            serde_json::from_str(&set.clone().with_keys([]).to_json()).unwrap();
+        assert_eq!(json["withdrawn"][0]["kid"], other);
+        let both = format!(r#"{{"keys":[{k}],"withdrawn":[{{"kid":"{kid}","withdrawn_at":1}}]}}"#);
+        assert_eq!(
+            Jwks::parse(both.as_bytes()).unwrap_err(),
+            KeyError::WithdrawnAndTrusted
+        );
+        let dup = format!(
+            r#"{{"keys":[{k}],"withdrawn":[{{"kid":"{other}","withdrawn_at":1}},{{"kid":"{other}","withdrawn_at":2}}]}}"#
+        );
+        assert_eq!(
+            Jwks::parse(dup.as_bytes()).unwrap_err(),
+            KeyError::DuplicateKid
+        );
+        // Re-adding a withdrawn key does not make it trusted again.
+        let key = PublicKey::from_jwk_json(k.as_bytes()).unwrap();
+        let gone = set.with_withdrawn(kid, 60).with_keys([key]);
+        assert!(gone.get(kid).is_none() && gone.is_withdrawn(kid));
     }
 }

@@ -44,7 +44,7 @@ pub mod verify;
 pub use catalogue::{Catalogue, Evaluation, IndicatorProblems};
 pub use claims::{AuditStatementClaims, BadgeClaims, StatusChangeClaims, StatusListClaims};
 pub use jws::TokenType;
-pub use keys::{Jwks, KeyError, KeyUse, PublicKey};
+pub use keys::{Jwks, KeyError, KeyUse, PublicKey, WithdrawnKey};
 pub use status::StatusList;
 pub use verify::{OriginPolicy, Outcome, Reason, Verdict, Verifier};
 

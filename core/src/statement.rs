@@ -69,6 +69,9 @@ pub fn verify_audit_statement(
         return Err(StatementError::WrongIssuer);
     }
     claims::check_fresh(claims.iat, now)?;
+    if claims.audited_at > now {
+        return Err(FreshnessError::AuditedInFuture.into());
+    }
     Ok(claims)
 }
 

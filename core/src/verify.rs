@@ -167,6 +167,9 @@ pub enum StatusListProblem {
     /// No trusted key vouches for it.
     #[error("the status list is signed by an unknown key")]
     UnknownKey,
+    /// It is signed by a key the registry withdrew.
+    #[error("the status list is signed by a withdrawn key")]
+    WithdrawnKey,
     /// The signature does not verify.
     #[error("the status list signature does not verify")]
     BadSignature,
@@ -211,6 +214,9 @@ pub fn verify_status_list(
         claims::from_payload(compact.payload()).map_err(StatusListProblem::Claims)?;
     claims.validate().map_err(StatusListProblem::Claims)?;
     let kid = compact.header().kid.as_deref().unwrap_or_default();
+    if keys.is_withdrawn(kid) {
+        return Err(StatusListProblem::WithdrawnKey);
+    }
     let key = keys
         .get(kid)
         .filter(|k| k.vouches_for(TokenType::StatusList, claims.iat))
@@ -312,7 +318,11 @@ impl Verifier {
         }
         let kid = compact.header().kid.as_deref().unwrap_or_default();
         let Some(key) = self.keys.get(kid) else {
-            return Outcome::fail(Reason::UnknownKey, Some(claims), None);
+            let why = self
+                .keys
+                .is_withdrawn(kid)
+                .then(|| "the registry withdrew the key with this kid (compromised)".to_owned());
+            return Outcome::fail(Reason::UnknownKey, Some(claims), why);
         };
         if !key.vouches_for(TokenType::Badge, claims.iat) {
             let why =

@@ -42,7 +42,7 @@ fn committed_vectors_match_the_generator() {
 fn status_problem_code(p: &StatusListProblem) -> &'static str {
     match p {
         StatusListProblem::Token(trustmark_core::jws::TypedError::WrongType { .. }) => "wrong_type",
-        StatusListProblem::UnknownKey => "unknown_key",
+        StatusListProblem::UnknownKey | StatusListProblem::WithdrawnKey => "unknown_key",
         StatusListProblem::BadSignature => "bad_signature",
         StatusListProblem::UntrustedIssuer => "untrusted_issuer",
         _ => "malformed",
@@ -56,6 +56,9 @@ fn statement_code(e: &StatementError) -> &'static str {
         StatementError::BadSignature => "bad_signature",
         StatementError::Freshness(trustmark_core::claims::FreshnessError::Stale) => "stale",
         StatementError::Freshness(trustmark_core::claims::FreshnessError::Future) => "future",
+        StatementError::Freshness(trustmark_core::claims::FreshnessError::AuditedInFuture) => {
+            "audited_in_future"
+        }
         _ => "malformed",
     }
 }

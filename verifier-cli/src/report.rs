@@ -3,6 +3,8 @@
 
 use crate::time;
 use serde::Serialize;
+use std::borrow::Cow;
+use trustmark_core::claims::is_deceptive;
 use trustmark_core::{BadgeClaims, Outcome, Reason, Verdict};
 
 /// One `--json` object; a struct so the members come out in the documented order.
@@ -56,20 +58,42 @@ fn status_word(reason: Reason) -> &'static str {
     }
 }
 
+/// Claim text made safe for a terminal: every control, format (bidi, zero-width) and
+/// line-separator character is written as `\u{XXXX}`, so a token cannot move the
+/// cursor, recolour or reorder the verdict line it is printed under.
+pub fn shown(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_deceptive) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_deceptive(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Human text: the verdict line, the key facts, and the detail if any.
 pub fn human(outcome: &Outcome, origin: Option<&str>) -> String {
     let mut out = format!("{} ({})", headline(outcome.reason), outcome.reason.code());
     if let Some(c) = &outcome.claims {
-        out.push_str(&format!("\n  site:     {}", c.sub));
+        out.push_str(&format!("\n  site:     {}", shown(&c.sub)));
         if !c.aliases.is_empty() {
-            out.push_str(&format!(" (also {})", c.aliases.join(", ")));
+            out.push_str(&format!(" (also {})", shown(&c.aliases.join(", "))));
         }
-        out.push_str(&format!("\n  org:      {} ({})", c.org.name, c.org.country));
+        out.push_str(&format!(
+            "\n  org:      {} ({})",
+            shown(&c.org.name),
+            shown(&c.org.country)
+        ));
         out.push_str(&format!(
             "\n  score:    {}/100, audited {} by {}",
             c.audit.score,
             time::date(c.audit.at),
-            c.auditor
+            shown(&c.auditor)
         ));
         out.push_str(&format!(
             "\n  valid:    {} to {}",
@@ -77,14 +101,34 @@ pub fn human(outcome: &Outcome, origin: Option<&str>) -> String {
             time::date(c.exp)
         ));
         out.push_str(&format!("\n  status:   {}", status_word(outcome.reason)));
-        out.push_str(&format!("\n  badge:    {} ({})", c.jti, c.reference));
+        out.push_str(&format!(
+            "\n  badge:    {} ({})",
+            shown(&c.jti),
+            shown(&c.reference)
+        ));
     }
     if let Some(o) = origin {
-        out.push_str(&format!("\n  checked:  for {o}"));
+        out.push_str(&format!("\n  checked:  for {}", shown(o)));
     }
     if let Some(d) = &outcome.detail {
-        out.push_str(&format!("\n  detail:   {d}"));
+        out.push_str(&format!("\n  detail:   {}", shown(d)));
     }
     debug_assert!(outcome.verdict() != Verdict::Valid || outcome.detail.is_none());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    // Text from a token never reaches the terminal raw.
+    use super::*;
+
+    #[test]
+    fn control_and_format_characters_are_escaped() {
+        assert_eq!(shown("Example Co."), "Example Co.");
+        assert_eq!(shown("Tōkyō 株式会社"), "Tōkyō 株式会社");
+        assert_eq!(
+            shown("a\u{1b}[2Kb\u{202e}c\u{200b}d\nе\u{2028}"),
+            "a\\u{001b}[2Kb\\u{202e}c\\u{200b}d\\u{000a}е\\u{2028}"
+        );
+    }
 }

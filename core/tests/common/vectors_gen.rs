@@ -38,6 +38,7 @@ pub struct Keys {
     pub status: SigningKey,
     pub auditor: SigningKey,
     pub rogue: SigningKey,
+    pub withdrawn: SigningKey,
 }
 
 pub fn keys() -> Keys {
@@ -47,6 +48,7 @@ pub fn keys() -> Keys {
         status: SigningKey::from_seed(&seed("registry status list key 1")),
         auditor: SigningKey::from_seed(&seed("auditor-example")),
         rogue: SigningKey::from_seed(&seed("not trusted by anyone")),
+        withdrawn: SigningKey::from_seed(&seed("registry badge key withdrawn")),
     }
 }
 
@@ -239,7 +241,8 @@ pub fn generate() -> Vec<(String, String)> {
             .public()
             .with_use(KeyUse::Status)
             .with_window(Some(AT - 400 * DAY), None),
-    ]);
+    ])
+    .with_withdrawn(k.withdrawn.kid(), AT - 10 * DAY);
     let jwks_value: Value = serde_json::from_str(&jwks.to_json()).unwrap();
     files.push((
         "testdata/vectors/jwks/registry.json".into(),
@@ -332,6 +335,10 @@ pub fn generate() -> Vec<(String, String)> {
         (
             "1-bomb",
             sign::sign_status_list(&bomb_claims, &k.status).unwrap(),
+        ),
+        (
+            "1-withdrawn-key",
+            sign::sign_status_list(&fresh, &k.withdrawn).unwrap(),
         ),
     ];
     for (name, token) in &lists {
@@ -734,6 +741,79 @@ pub fn generate() -> Vec<(String, String)> {
         "malformed",
     );
     b.badge(
+        "valid-lifetime-400-days",
+        "exp - iat is exactly 400 days, the longest audit validity.",
+        &mint(&with(&|c| {
+            c.exp = c.iat + 400 * DAY;
+            c.status.status_list.idx = 45;
+        })),
+        www,
+        &["1"],
+        "valid",
+    );
+    b.badge(
+        "malformed-lifetime-over-400-days",
+        "exp - iat is 400 days plus 61 seconds: longer than any audit may last.",
+        &mint(&with(&|c| {
+            c.exp = c.iat + 400 * DAY + 61;
+            c.status.status_list.idx = 45;
+        })),
+        www,
+        &["1"],
+        "malformed",
+    );
+    b.badge(
+        "malformed-lifetime-forever",
+        "A badge valid until the year 9999.",
+        &mint(&with(&|c| c.exp = 253_402_300_799)),
+        www,
+        &["1"],
+        "malformed",
+    );
+    for (name, description, f) in [
+        (
+            "malformed-org-bidi-override",
+            "org.name carries U+202E RIGHT-TO-LEFT OVERRIDE, which reorders what a reader sees.",
+            (&|c: &mut BadgeClaims| c.org.name = "Example Co., Ltd.\u{202e}dtL .oC niatsruT".into())
+                as &dyn Fn(&mut BadgeClaims),
+        ),
+        (
+            "malformed-org-zero-width",
+            "org.name carries U+200B ZERO WIDTH SPACE, which hides a difference from a reader.",
+            &|c: &mut BadgeClaims| {
+                c.org.name = "Shenzhen Exam\u{200b}ple Electronics Co., Ltd.".into()
+            },
+        ),
+        (
+            "malformed-reg-bidi-isolate",
+            "org.reg carries U+2066 LEFT-TO-RIGHT ISOLATE.",
+            &|c: &mut BadgeClaims| c.org.reg = Some("\u{2066}91440300EXAMPLE0001".into()),
+        ),
+        (
+            "malformed-org-control",
+            "org.name carries an ANSI escape sequence.",
+            &|c: &mut BadgeClaims| c.org.name = "Example\u{1b}[2K\u{1b}[1GVALID Co.".into(),
+        ),
+    ] {
+        b.badge(name, description, &mint(&with(f)), www, &["1"], "malformed");
+    }
+    b.badge(
+        "withdrawn-key",
+        "Signed by a key the registry withdrew (listed under withdrawn, not keys).",
+        &sign::sign_badge(&base, &k.withdrawn).unwrap(),
+        www,
+        &["1"],
+        "unknown_key",
+    );
+    b.badge(
+        "status-list-withdrawn-key",
+        "The status list is signed by a withdrawn key.",
+        &valid,
+        www,
+        &["1-withdrawn-key"],
+        "status_invalid",
+    );
+    b.badge(
         "garbage",
         "Not a token at all.",
         "hello world",
@@ -1000,6 +1080,65 @@ pub fn generate() -> Vec<(String, String)> {
         "Signed by a key that is not the auditor's.",
         &sign::sign_audit_statement(&current_statement, &k.rogue).unwrap(),
         "wrong_key",
+    );
+    b.other(
+        "audit_statement",
+        "audit-statement-audited-in-future",
+        "Signed 30 s ahead of the verifier's clock (inside the skew) with audited_at equal to iat: the audit would postdate the badge.",
+        &sign::sign_audit_statement(
+            &{
+                let mut s = audit_statement(AT + 30);
+                s.audited_at = AT + 30;
+                s
+            },
+            &k.auditor,
+        )
+        .unwrap(),
+        "audited_in_future",
+    );
+    b.other(
+        "audit_statement",
+        "audit-statement-audited-after-signing",
+        "audited_at is after the statement's own iat.",
+        &sign::sign_audit_statement(
+            &{
+                let mut s = audit_statement(AT - 60);
+                s.audited_at = AT - 30;
+                s
+            },
+            &k.auditor,
+        )
+        .unwrap(),
+        "malformed",
+    );
+    b.other(
+        "audit_statement",
+        "audit-statement-org-bidi-override",
+        "org.name carries U+202E RIGHT-TO-LEFT OVERRIDE.",
+        &sign::sign_audit_statement(
+            &{
+                let mut s = audit_statement(AT - 60);
+                s.org.name = "Example Co.\u{202e}".into();
+                s
+            },
+            &k.auditor,
+        )
+        .unwrap(),
+        "malformed",
+    );
+    b.other(
+        "status_change",
+        "status-change-reason-bidi-override",
+        "The reason carries U+202E RIGHT-TO-LEFT OVERRIDE.",
+        &sign::sign_status_change(
+            &StatusChangeClaims {
+                reason: "fraud\u{202e}".into(),
+                ..change.clone()
+            },
+            &k.auditor,
+        )
+        .unwrap(),
+        "malformed",
     );
     b.other(
         "status_change",
