@@ -347,6 +347,15 @@ impl Jwks {
         &self.keys
     }
 
+    /// The same withdrawn list with no trusted key: the start of a rebuilt set, so a
+    /// withdrawal is never forgotten when the keys change.
+    pub fn without_keys(&self) -> Jwks {
+        Jwks {
+            keys: Vec::new(),
+            withdrawn: self.withdrawn.clone(),
+        }
+    }
+
     /// The withdrawn keys, oldest withdrawal first.
     pub fn withdrawn(&self) -> &[WithdrawnKey] {
         &self.withdrawn

@@ -32,10 +32,33 @@ fn values() -> BTreeMap<String, IndicatorValue> {
     .collect()
 }
 
+/// Why demo mode could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The bundled example auditor key does not load (a build defect).
+    #[error("the example auditor key is invalid: {0}")]
+    Key(trustmark_core::KeyError),
+    /// The registry's own URL is not an origin a badge can name.
+    #[error("the registry's URL is not a site origin: {0}")]
+    Origin(trustmark_core::origin::OriginError),
+    /// The indexes could not be read.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The example statement could not be signed.
+    #[error("the example statement could not be signed: {0}")]
+    Sign(#[from] sign::SignError),
+    /// The example measurements do not pass the catalogue (a build defect).
+    #[error("the example audit does not pass the catalogue")]
+    Failing,
+    /// The writer refused the example auditor or badge.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
 /// Adds the example auditor (once) and, if the registry's origin has no badge yet,
 /// issues one through the same path as `POST /api/v1/badges`.
-pub async fn setup(state: &AppState) -> Result<(), String> {
-    let key = SigningKey::from_jwk_json(AUDITOR_KEY.as_bytes()).map_err(|e| e.to_string())?;
+pub async fn setup(state: &AppState) -> Result<(), DemoError> {
+    let key = SigningKey::from_jwk_json(AUDITOR_KEY.as_bytes()).map_err(DemoError::Key)?;
     let jwk = key
         .public()
         .with_use(trustmark_core::KeyUse::Audit)
@@ -50,15 +73,10 @@ pub async fn setup(state: &AppState) -> Result<(), String> {
         .await
     {
         Ok(_) | Err(CommandError::AuditorExists) => {}
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.into()),
     }
-    let origin = trustmark_core::origin::canonicalize(&state.issuer).map_err(|e| e.to_string())?;
-    if !state
-        .store
-        .badges_for_origin(&origin)
-        .map_err(|e| e.to_string())?
-        .is_empty()
-    {
+    let origin = trustmark_core::origin::canonicalize(&state.issuer).map_err(DemoError::Origin)?;
+    if !state.store.badges_for_origin(&origin)?.is_empty() {
         return Ok(());
     }
     let now = chrono::Utc::now().timestamp();
@@ -80,11 +98,11 @@ pub async fn setup(state: &AppState) -> Result<(), String> {
         report_uri: None,
         languages: Some(vec!["en".into(), "zh-Hans".into()]),
     };
-    let statement = sign::sign_audit_statement(&claims, &key).map_err(|e| e.to_string())?;
+    let statement = sign::sign_audit_statement(&claims, &key)?;
     let evaluation = state
         .catalogue
         .evaluate(&claims.values())
-        .map_err(|p| format!("{p:?}"))?;
+        .map_err(|_| DemoError::Failing)?;
     state
         .writer
         .run(Command::Issue {
@@ -92,7 +110,6 @@ pub async fn setup(state: &AppState) -> Result<(), String> {
             claims: Box::new(claims),
             evaluation,
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     Ok(())
 }

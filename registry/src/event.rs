@@ -102,6 +102,23 @@ pub enum Event {
         /// When.
         at: i64,
     },
+    /// A registry key was withdrawn (compromised): no verifier may trust it any more.
+    KeyWithdrawn {
+        /// The withdrawn key's id.
+        kid: String,
+        /// When.
+        at: i64,
+    },
+    /// A badge signed by a withdrawn key was signed again under the current key, with
+    /// the same id, claims and status index (only `iat` is new).
+    BadgeResigned {
+        /// Badge id.
+        id: String,
+        /// The new token.
+        token: String,
+        /// When.
+        at: i64,
+    },
     /// The registry's signing keys were rotated.
     KeysRotated {
         /// The new badge key id.

@@ -5,9 +5,8 @@
 //! ever used, with its use and validity window, so badges signed by a retired key still
 //! verify. The example keys in `keys-example/` are refused outside demo mode.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use crate::durable;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use trustmark_core::sign::SigningKey;
 use trustmark_core::{Jwks, KeyUse, PublicKey};
@@ -56,6 +55,12 @@ pub enum KeyRingError {
     /// The OS random generator failed.
     #[error("the operating system's random number generator failed")]
     Random,
+    /// No published key has this id.
+    #[error("no key {0} is published by this registry")]
+    UnknownKid(String),
+    /// The key was withdrawn before.
+    #[error("key {0} is already withdrawn")]
+    AlreadyWithdrawn(String),
 }
 
 /// The registry's current signing keys and the published key set.
@@ -76,6 +81,12 @@ pub fn is_example_kid(kid: &str) -> bool {
         .any(|k| k.kid() == kid)
 }
 
+/// Whether a public JWK (as accredited for an auditor) is one of the example keys. The
+/// key is compared by its recomputed thumbprint, never by a `kid` member it claims.
+pub fn is_example_jwk(jwk: &serde_json::Value) -> bool {
+    PublicKey::from_jwk_json(jwk.to_string().as_bytes()).is_ok_and(|k| is_example_kid(k.kid()))
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyRingError + '_ {
     move |source| KeyRingError::Io {
         path: path.to_owned(),
@@ -83,17 +94,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyRingError + '_ {
     }
 }
 
-/// Writes a file that may hold a secret: created with mode 0600 from the first byte.
+/// Writes a file that may hold a secret: created with mode 0600 from the first byte,
+/// synced with its directory.
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), KeyRingError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io(path))?;
-    f.write_all(contents)
-        .and_then(|()| f.sync_all())
-        .map_err(io(path))
+    durable::create_new(path, contents, 0o600).map_err(io(path))
 }
 
 fn load_private(path: &Path, demo: bool) -> Result<SigningKey, KeyRingError> {
@@ -145,18 +149,7 @@ fn load_or_create_one(
 
 fn write_published(dir: &Path, published: &Jwks) -> Result<(), KeyRingError> {
     let path = dir.join("published.json");
-    let tmp = dir.join("published.json.tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(&tmp)
-        .map_err(io(&tmp))?;
-    f.write_all(published.to_json().as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(io(&path))
+    durable::replace(&path, published.to_json().as_bytes(), 0o644).map_err(io(&path))
 }
 
 /// Moves the current key to `retired/` and the prepared `.next` key into its place: the
@@ -170,7 +163,7 @@ fn finish_rotation(dir: &Path, name: &str) -> Result<(), KeyRingError> {
     let current = dir.join(format!("{name}.jwk"));
     if current.exists() {
         let retired = dir.join("retired");
-        std::fs::create_dir_all(&retired).map_err(io(&retired))?;
+        durable::create_dir_all(&retired).map_err(io(&retired))?;
         let old = SigningKey::from_jwk_json(&Zeroizing::new(
             std::fs::read(&current).map_err(io(&current))?,
         ))
@@ -179,9 +172,9 @@ fn finish_rotation(dir: &Path, name: &str) -> Result<(), KeyRingError> {
             source,
         })?;
         let target = retired.join(format!("{name}-{}.jwk", old.kid()));
-        std::fs::rename(&current, &target).map_err(io(&target))?;
+        durable::rename(&current, &target).map_err(io(&target))?;
     }
-    std::fs::rename(&next, &current).map_err(io(&current))
+    durable::rename(&next, &current).map_err(io(&current))
 }
 
 impl KeyRing {
@@ -217,7 +210,7 @@ impl KeyRing {
                 .with_use(KeyUse::Status)
                 .with_window(Some(now), None),
         ];
-        let published = Jwks::from_keys(keys.chain(fresh));
+        let published = self.published.without_keys().with_keys(keys.chain(fresh));
         write_published(&dir, &published)?;
         finish_rotation(&dir, "badge")?;
         finish_rotation(&dir, "status")?;
@@ -229,10 +222,31 @@ impl KeyRing {
         Ok(())
     }
 
+    /// Whether `kid` is one of the keys signing now.
+    pub fn is_current(&self, kid: &str) -> bool {
+        self.badge.kid() == kid || self.status.kid() == kid
+    }
+
+    /// Publishes `kid` as withdrawn: it leaves the key set (no verifier trusts it from
+    /// its next JWKS fetch) and is listed under `withdrawn`. A current key must be
+    /// rotated out first.
+    pub fn withdraw(&mut self, data: &Path, kid: &str, now: i64) -> Result<(), KeyRingError> {
+        if self.published.is_withdrawn(kid) {
+            return Err(KeyRingError::AlreadyWithdrawn(kid.to_owned()));
+        }
+        if self.published.get(kid).is_none() || self.is_current(kid) {
+            return Err(KeyRingError::UnknownKid(kid.to_owned()));
+        }
+        let published = self.published.clone().with_withdrawn(kid, now);
+        write_published(&data.join("keys"), &published)?;
+        self.published = published;
+        Ok(())
+    }
+
     /// Loads the keys from `DATA/keys`, creating missing ones (valid from `now`).
     pub fn load_or_create(data: &Path, now: i64, demo: bool) -> Result<KeyRing, KeyRingError> {
         let dir = data.join("keys");
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        durable::create_dir_all(&dir).map_err(io(&dir))?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(io(&dir))?;
         finish_rotation(&dir, "badge")?;
         finish_rotation(&dir, "status")?;
@@ -253,7 +267,7 @@ impl KeyRing {
         for (key, usage) in [(&badge, KeyUse::Badge), (&status, KeyUse::Status)] {
             if published.get(key.kid()).is_none() {
                 let entry: PublicKey = key.public().with_use(usage).with_window(Some(now), None);
-                published = Jwks::from_keys(published.keys().iter().cloned().chain([entry]));
+                published = published.with_keys([entry]);
                 changed = true;
             }
         }
@@ -314,6 +328,32 @@ mod tests {
             .join("keys/retired")
             .join(format!("badge-{old_badge}.jwk"))
             .exists());
+        let _ = std::fs::remove_dir_all(&data);
+    }
+
+    #[test]
+    fn withdrawal_leaves_the_key_set_and_survives_rotation() {
+        let data = dir("withdraw");
+        let mut ring = KeyRing::load_or_create(&data, 1000, false).unwrap();
+        let old = ring.badge.kid().to_owned();
+        assert!(matches!(
+            ring.withdraw(&data, &old, 1500),
+            Err(KeyRingError::UnknownKid(_))
+        ));
+        ring.rotate(&data, 2000).unwrap();
+        ring.withdraw(&data, &old, 2100).unwrap();
+        assert!(ring.published.get(&old).is_none() && ring.published.is_withdrawn(&old));
+        assert!(matches!(
+            ring.withdraw(&data, &old, 2200),
+            Err(KeyRingError::AlreadyWithdrawn(_))
+        ));
+        ring.rotate(&data, 3000).unwrap();
+        let again = KeyRing::load_or_create(&data, 4000, false).unwrap();
+        assert!(
+            again.published.is_withdrawn(&old),
+            "a rotation forgot the withdrawal"
+        );
+        assert_eq!(again.published.keys().len(), 5);
         let _ = std::fs::remove_dir_all(&data);
     }
 

@@ -9,8 +9,19 @@
 //! [`journal`] (group-committed `fdatasync`), then updates the sled [`store`] and the
 //! status lists.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod admin;
 pub mod demo;
+pub mod durable;
 pub mod engine;
 pub mod event;
 pub mod http;
@@ -59,9 +70,45 @@ pub enum ServeError {
     /// The admin socket could not be created.
     #[error("admin socket: {0}")]
     Admin(std::io::Error),
+    /// Active auditors hold a published example key, outside demo mode.
+    #[error("active auditor(s) {} hold a published example key (keys-example/): anyone could sign audits as them", ids.join(", "))]
+    ExampleAuditors {
+        /// The auditors.
+        ids: Vec<String>,
+        /// The data directory.
+        data: PathBuf,
+    },
     /// Demo setup failed.
     #[error("demo setup: {0}")]
-    Demo(String),
+    Demo(#[from] demo::DemoError),
+    /// The built-in indicator catalogue does not load (a build defect).
+    #[error("the built-in indicator catalogue is invalid: {0}")]
+    Catalogue(trustmark_core::catalogue::CatalogueError),
+    /// Opening the data directory panicked or was cancelled.
+    #[error("opening the data directory did not finish: {0}")]
+    Task(tokio::task::JoinError),
+}
+
+impl ServeError {
+    /// What the operator can do next.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ServeError::ExampleAuditors { ids, data } => Some(format!(
+                "suspend them with {}, or serve this directory with --demo",
+                ids.iter()
+                    .map(|id| format!("`trustmark-registry auditor suspend {id} --data {}`", data.display()))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )),
+            ServeError::Open(engine::OpenError::Keys(crate::keys::KeyRingError::ExampleKey { .. })) => {
+                Some("example keys are for `serve --demo` only; give a fresh --data directory".into())
+            }
+            ServeError::Open(engine::OpenError::Store(_)) => Some(
+                "another registry (or operator command) holds this data directory; stop it or choose another --data".into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// A running registry.
@@ -132,7 +179,18 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
     let engine =
         tokio::task::spawn_blocking(move || Engine::open(&data, &engine_issuer, now(), demo))
             .await
-            .map_err(|e| ServeError::Demo(e.to_string()))??;
+            .map_err(ServeError::Task)??;
+    if !config.demo {
+        let ids = engine
+            .example_auditors()
+            .map_err(engine::OpenError::Store)?;
+        if !ids.is_empty() {
+            return Err(ServeError::ExampleAuditors {
+                ids,
+                data: config.data.clone(),
+            });
+        }
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     let (store, lists, jwks) = (
         engine.store(),
@@ -146,15 +204,14 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
         jwks,
         issuer: Arc::from(issuer.as_str()),
         catalogue: Arc::new(
-            trustmark_core::Catalogue::rcep_b2b_web_1()
-                .map_err(|e| ServeError::Demo(e.to_string()))?,
+            trustmark_core::Catalogue::rcep_b2b_web_1().map_err(ServeError::Catalogue)?,
         ),
         writer: http::Writer::new(tx),
         demo: config.demo,
         metrics: Arc::default(),
     };
     if config.demo {
-        demo::setup(&state).await.map_err(ServeError::Demo)?;
+        demo::setup(&state).await?;
     }
     let admin = admin::serve(&config.data, state.clone())
         .await

@@ -4,11 +4,17 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trustmark_core::claims::Action;
-use trustmark_registry::admin::{self, Op};
-use trustmark_registry::{start, Config};
+use trustmark_registry::admin::{self, AdminError, Op};
+use trustmark_registry::{start, Config, ServeError};
+
+/// The data directory of `serve` and the operator commands.
+const DATA: &str = "./trustmark-data";
+/// The data directory of `serve --demo`: never the production one, so the example
+/// auditor it accredits cannot end up in a registry that serves without `--demo`.
+const DEMO_DATA: &str = "./trustmark-demo-data";
 
 /// The TrustMark registry.
 #[derive(Parser)]
@@ -20,8 +26,8 @@ struct Cli {
 
 #[derive(Args, Clone)]
 struct DataArg {
-    /// Data directory: keys, journal, indexes.
-    #[arg(long, env = "TRUSTMARK_DATA", default_value = "./trustmark-data")]
+    /// Data directory: keys, journal, indexes (./trustmark-demo-data for a demo registry).
+    #[arg(long, env = "TRUSTMARK_DATA", default_value = DATA)]
     data: PathBuf,
 }
 
@@ -36,13 +42,16 @@ enum Cmd {
         /// Address to listen on [default: 127.0.0.1:8700].
         #[arg(long, env = "TRUSTMARK_LISTEN")]
         listen: Option<SocketAddr>,
-        /// Data directory: keys, journal, indexes [default: ./trustmark-data].
+        /// Data directory: keys, journal, indexes [default: ./trustmark-data, or
+        /// ./trustmark-demo-data with --demo].
         #[arg(long, env = "TRUSTMARK_DATA")]
         data: Option<PathBuf>,
         /// Issuer URL (default http://<listen>).
         #[arg(long, env = "TRUSTMARK_PUBLIC_URL")]
         public_url: Option<String>,
-        /// Demo mode: example auditor and a live badge for this registry's own origin.
+        /// Demo mode: the example auditor and a live badge for this registry's own
+        /// origin, in its own data directory. Never for production: anyone can sign as
+        /// the example auditor.
         #[arg(long)]
         demo: bool,
     },
@@ -62,6 +71,16 @@ enum KeyCmd {
     /// Replace the badge and status list keys; the old ones stay published with their
     /// validity window closed, so every badge they signed still verifies.
     Rotate {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Withdraw a compromised key (see "Key compromise" in docs/registry.md): it leaves
+    /// the published key set at once, so verifiers answer unknown_key for anything it
+    /// signed, and every current badge it signed is re-signed under the current key
+    /// with the same id and status index. A current key is rotated out first.
+    Withdraw {
+        /// The key id (kid) to withdraw, as listed in /.well-known/jwks.json.
+        kid: String,
         #[command(flatten)]
         data: DataArg,
     },
@@ -117,7 +136,48 @@ struct ChangeArgs {
     data: DataArg,
 }
 
-fn operator(data: &std::path::Path, op: Op) -> Result<(), String> {
+/// Why the command failed; the one place errors become an `error:` and a `hint:` line.
+#[derive(Debug, thiserror::Error)]
+enum MainError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Config {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{} is not a usable public key: {source}", path.display())]
+    Key {
+        path: PathBuf,
+        source: trustmark_core::KeyError,
+    },
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot listen for SIGTERM: {0}")]
+    Signals(std::io::Error),
+}
+
+impl MainError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            MainError::Serve(e) => e.hint(),
+            MainError::Admin(e) => e.hint(),
+            MainError::Key { .. } => {
+                Some("pass the public JWK that `trustmark keygen` printed".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+fn operator(data: &Path, op: Op) -> Result<(), MainError> {
     for line in admin::run(data, op)? {
         println!("{line}");
     }
@@ -141,41 +201,47 @@ fn resolve(
     data: Option<PathBuf>,
     public_url: Option<String>,
     demo: bool,
-) -> Result<Config, String> {
+) -> Result<Config, MainError> {
     let from_file = match &file {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            toml::from_str::<FileConfig>(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            let text = std::fs::read_to_string(path).map_err(|source| MainError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            toml::from_str::<FileConfig>(&text).map_err(|source| MainError::Config {
+                path: path.clone(),
+                source: Box::new(source),
+            })?
         }
         None => FileConfig::default(),
     };
+    let demo = demo || from_file.demo.unwrap_or(false);
     Ok(Config {
         listen: listen
             .or(from_file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8700))),
         data: data
             .or(from_file.data)
-            .unwrap_or_else(|| PathBuf::from("./trustmark-data")),
+            .unwrap_or_else(|| PathBuf::from(if demo { DEMO_DATA } else { DATA })),
         public_url: public_url.or(from_file.public_url),
-        demo: demo || from_file.demo.unwrap_or(false),
+        demo,
     })
 }
 
-async fn serve(config: Config) -> Result<(), String> {
-    let running = start(config).await.map_err(|e| e.to_string())?;
+async fn serve(config: Config) -> Result<(), MainError> {
+    let running = start(config).await?;
     eprintln!(
         "trustmark-registry listening on http://{} (issuer {})",
         running.addr, running.issuer
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| e.to_string())?;
+        .map_err(MainError::Signals)?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
     tracing::info!("shutting down: draining requests, flushing the store");
-    running.stop().await.map_err(|e| e.to_string())
+    Ok(running.stop().await?)
 }
 
 fn main() -> ExitCode {
@@ -195,7 +261,7 @@ fn main() -> ExitCode {
             demo,
         } => resolve(config, listen, data, public_url, demo).and_then(|config| {
             tokio::runtime::Runtime::new()
-                .map_err(|e| e.to_string())
+                .map_err(MainError::Runtime)
                 .and_then(|rt| rt.block_on(serve(config)))
         }),
         Cmd::Auditor(AuditorCmd::Add {
@@ -204,10 +270,15 @@ fn main() -> ExitCode {
             key,
             data,
         }) => std::fs::read(&key)
-            .map_err(|e| format!("cannot read {}: {e}", key.display()))
+            .map_err(|source| MainError::Read {
+                path: key.clone(),
+                source,
+            })
             .and_then(|text| {
-                trustmark_core::PublicKey::from_jwk_json(&text)
-                    .map_err(|e| format!("{}: {e}", key.display()))
+                trustmark_core::PublicKey::from_jwk_json(&text).map_err(|source| MainError::Key {
+                    path: key.clone(),
+                    source,
+                })
             })
             .and_then(|public| {
                 let jwk = public
@@ -221,6 +292,7 @@ fn main() -> ExitCode {
         Cmd::Auditor(AuditorCmd::List { data }) => operator(&data.data, Op::AuditorList),
         Cmd::Badge(BadgeCmd::List { data }) => operator(&data.data, Op::BadgeList),
         Cmd::Key(KeyCmd::Rotate { data }) => operator(&data.data, Op::KeyRotate),
+        Cmd::Key(KeyCmd::Withdraw { kid, data }) => operator(&data.data, Op::KeyWithdraw { kid }),
         Cmd::Badge(BadgeCmd::Revoke(a)) => operator(
             &a.data.data,
             Op::BadgeChange {
@@ -249,10 +321,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let mut lines = e.lines();
-            eprintln!("error: {}", lines.next().unwrap_or_default());
-            for l in lines {
-                eprintln!("{l}");
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("hint: {hint}");
             }
             ExitCode::from(2)
         }
@@ -292,9 +363,19 @@ mod tests {
             (c.listen.port(), c.data, c.demo),
             (8700, PathBuf::from("./trustmark-data"), false)
         );
+        // A demo registry never defaults to the production data directory.
+        let c = resolve(None, None, None, None, true).unwrap();
+        assert_eq!(c.data, PathBuf::from("./trustmark-demo-data"));
+        std::fs::write(&path, "demo = true\n").unwrap();
+        let c = resolve(Some(path.clone()), None, None, None, false).unwrap();
+        assert_eq!(
+            (c.demo, c.data),
+            (true, PathBuf::from("./trustmark-demo-data"))
+        );
         std::fs::write(&path, "listen = \"127.0.0.1:9900\"\nlisten_typo = 1\n").unwrap();
         assert!(resolve(Some(path.clone()), None, None, None, false)
             .unwrap_err()
+            .to_string()
             .contains("listen_typo"));
         let _ = std::fs::remove_file(&path);
     }

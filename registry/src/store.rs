@@ -72,6 +72,20 @@ pub struct BadgeRecord {
     pub history: Vec<HistoryEntry>,
 }
 
+impl BadgeRecord {
+    /// The latest status change after issuance, if any.
+    pub fn last_change(&self) -> Option<&HistoryEntry> {
+        self.history.get(1..).and_then(<[HistoryEntry]>::last)
+    }
+
+    /// Who put the badge in its current suspension, if it is suspended.
+    pub fn suspended_by(&self) -> Option<&Actor> {
+        (self.status == BadgeStatus::Suspended)
+            .then(|| self.last_change().map(|h| &h.by))
+            .flatten()
+    }
+}
+
 /// The indexes.
 #[derive(Clone)]
 pub struct Store {
@@ -206,8 +220,14 @@ impl Store {
                     }
                 }
             }
+            Event::BadgeResigned { id, token, .. } => {
+                if let Some(mut b) = self.badge(id)? {
+                    b.token = token.clone();
+                    put(&self.badges, id.as_bytes(), &b)?;
+                }
+            }
             // Evidence only: the keys themselves live in DATA/keys.
-            Event::KeysRotated { .. } => {}
+            Event::KeysRotated { .. } | Event::KeyWithdrawn { .. } => {}
         }
         self.meta.insert("applied", &(seq + 1).to_be_bytes())?;
         Ok(())

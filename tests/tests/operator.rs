@@ -57,7 +57,7 @@ async fn operator_commands_online_and_offline() {
 
     let server = serve(&data, port);
     healthy(&base).await;
-    let socket = data.join("admin.sock");
+    let socket = data.join("admin/admin.sock");
     assert_eq!(
         std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
         0o600

@@ -78,9 +78,13 @@ impl Auditor {
     }
 
     fn change(&self, jti: &str, badge: &str, action: Action) -> String {
+        self.change_at(jti, badge, action, now())
+    }
+
+    fn change_at(&self, jti: &str, badge: &str, action: Action, iat: i64) -> String {
         let claims = StatusChangeClaims {
             iss: self.id.into(),
-            iat: now(),
+            iat,
             jti: jti.into(),
             badge: badge.into(),
             action,
@@ -219,6 +223,13 @@ async fn verify_offline(api: &Api, issuer: &str, token: &str, dir: &Path) -> Rea
     reason
 }
 
+/// Sleeps into the next wall-clock second, so a request signed now is strictly newer
+/// than a change made before the call.
+async fn next_second() {
+    let ms = chrono::Utc::now().timestamp_subsec_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(1000 - ms) + 20)).await;
+}
+
 /// The `trustmark` binary of this workspace build (`cargo test --workspace` builds it).
 fn trustmark_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -271,6 +282,8 @@ async fn issue_verify_suspend_reinstate_revoke() {
         (Action::Revoke, Reason::Revoked),
     ];
     for (i, (action, want)) in steps.into_iter().enumerate() {
+        // A change request must be signed after the badge's previous change.
+        next_second().await;
         let (status, body, _) = api
             .change(&id, auditor.change(&format!("chg-{i}"), &id, action))
             .await;
@@ -363,7 +376,29 @@ async fn every_rejection_rule_answers_with_a_problem() {
             "future iat",
             lab.statement("x-5", |c| c.iat = now() + 300),
             StatusCode::BAD_REQUEST,
-            "stale",
+            "future-dated",
+        ),
+        (
+            // Inside the clock skew, but the audit would postdate the badge's iat.
+            "audited in the future",
+            lab.statement("x-5b", |c| {
+                c.iat = now() + 40;
+                c.audited_at = now() + 40;
+            }),
+            StatusCode::BAD_REQUEST,
+            "future-dated",
+        ),
+        (
+            "audited after signing",
+            lab.statement("x-5c", |c| c.audited_at = c.iat + 1),
+            StatusCode::BAD_REQUEST,
+            "invalid-claims",
+        ),
+        (
+            "bidi override in the organisation name",
+            lab.statement("x-5d", |c| c.org.name = "Example\u{202e} Co.".into()),
+            StatusCode::BAD_REQUEST,
+            "invalid-claims",
         ),
         (
             "missing indicator",
@@ -438,6 +473,37 @@ async fn every_rejection_rule_answers_with_a_problem() {
     assert_eq!(
         (status, body["type"].as_str()),
         (StatusCode::CONFLICT, Some("/problems/replay"))
+    );
+    // A request signed before the badge's last change is refused, even with a new jti.
+    let (status, body, _) = api
+        .change(
+            &id,
+            lab.change_at("c-old", &id, Action::Reinstate, now() - 5),
+        )
+        .await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (StatusCode::CONFLICT, Some("/problems/stale-request")),
+        "{body}"
+    );
+    // A bidi override in the reason is refused.
+    next_second().await;
+    let bidi = {
+        let claims = StatusChangeClaims {
+            iss: "lab-one".into(),
+            iat: now(),
+            jti: "c-bidi".into(),
+            badge: id.clone(),
+            action: Action::Reinstate,
+            reason: "ok\u{202e}".into(),
+        };
+        sign::sign_status_change(&claims, &lab.key).unwrap()
+    };
+    let (status, body, _) = api.change(&id, bidi).await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("/problems/invalid-claims")),
+        "{body}"
     );
     // A request for another badge than the URL names.
     let (status, _, _) = api
@@ -553,5 +619,54 @@ async fn status_list_caching_headers_and_conditional_get() {
             .status(),
         StatusCode::NOT_FOUND
     );
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_suspension_is_lifted_only_by_the_operator() {
+    use trustmark_registry::admin::{self, Op};
+    let lab = Auditor::new("lab-one", 1);
+    let (running, data) = registry("operator-suspension", &[&lab], &[]).await;
+    let api = Api {
+        base: format!("http://{}", running.addr),
+        http: reqwest::Client::new(),
+    };
+    let (status, body, _) = api.issue(lab.statement("os-1", |_| {})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let operator = |action: Action| {
+        let (data, id) = (data.clone(), id.clone());
+        tokio::task::spawn_blocking(move || {
+            admin::run(
+                &data,
+                Op::BadgeChange {
+                    id,
+                    action,
+                    reason: "complaint under review".into(),
+                },
+            )
+        })
+    };
+    operator(Action::Suspend).await.unwrap().unwrap();
+    next_second().await;
+    let (status, body, ct) = api
+        .change(&id, lab.change("os-2", &id, Action::Reinstate))
+        .await;
+    assert_eq!(
+        (status, body["type"].as_str(), ct.as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            Some("/problems/operator-suspension"),
+            "application/problem+json"
+        ),
+        "{body}"
+    );
+    let record: Value =
+        serde_json::from_str(&api.text(&format!("/api/v1/badges/{id}")).await).unwrap();
+    assert_eq!(record["status"], "suspended");
+    operator(Action::Reinstate).await.unwrap().unwrap();
+    let record: Value =
+        serde_json::from_str(&api.text(&format!("/api/v1/badges/{id}")).await).unwrap();
+    assert_eq!(record["status"], "valid");
     running.stop().await.unwrap();
 }

@@ -1,7 +1,7 @@
 //! Badge issuance, lookup and status changes.
 
 use super::{command_problem, AppState, Problem};
-use crate::engine::{Command, Done};
+use crate::engine::{Command, Done, RequestId};
 use crate::event::Actor;
 use crate::store::AuditorRecord;
 use axum::extract::rejection::StringRejection;
@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use trustmark_core::claims::FreshnessError;
 use trustmark_core::statement::{self, StatementError};
 use trustmark_core::{origin, PublicKey, TokenType};
 
@@ -123,11 +124,17 @@ fn statement_problem(e: StatementError) -> Problem {
             "Invalid claims",
             detail,
         ),
-        StatementError::Freshness(_) => Problem::new(
+        StatementError::Freshness(FreshnessError::Stale) => Problem::new(
             StatusCode::BAD_REQUEST,
             "stale",
             "Statement not fresh",
             detail,
+        ),
+        StatementError::Freshness(_) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "future-dated",
+            "Dated in the future",
+            format!("{detail}; check the signing machine's clock"),
         ),
         _ => Problem::new(
             StatusCode::BAD_REQUEST,
@@ -175,12 +182,12 @@ pub async fn issue(
             score,
         } => {
             let reference = format!("{}/b/{id}", state.issuer);
+            let location = format!("/api/v1/badges/{id}");
             let body = json!({
                 "id": id, "token": token, "ref": reference,
                 "status": {"idx": idx, "uri": format!("{}/statuslists/{list}", state.issuer)},
                 "score": score,
             });
-            let location = format!("/api/v1/badges/{}", body["id"].as_str().unwrap_or_default());
             Ok((
                 StatusCode::CREATED,
                 [(header::LOCATION, location)],
@@ -254,7 +261,10 @@ pub async fn change_status(
         action: claims.action,
         reason: claims.reason,
         by: Actor::Auditor(auditor.id),
-        request_jti: Some(claims.jti),
+        request: Some(RequestId {
+            jti: claims.jti,
+            iat: claims.iat,
+        }),
     };
     match state.writer.run(command).await.map_err(command_problem)? {
         Done::StatusChanged { status } => {

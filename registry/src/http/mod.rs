@@ -50,9 +50,8 @@ impl Writer {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send((command, tx))
-            .map_err(|_| CommandError::Journal("the writer has stopped".into()))?;
-        rx.await
-            .map_err(|_| CommandError::Journal("the writer has stopped".into()))?
+            .map_err(|_| CommandError::WriterStopped)?;
+        rx.await.map_err(|_| CommandError::WriterStopped)?
     }
 }
 
@@ -166,6 +165,24 @@ pub fn command_problem(e: CommandError) -> Problem {
             "Not the issuing auditor",
             e.to_string(),
         ),
+        E::OperatorSuspension => Problem::new(
+            StatusCode::FORBIDDEN,
+            "operator-suspension",
+            "Suspended by the operator",
+            e.to_string(),
+        ),
+        E::StaleRequest { .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "stale-request",
+            "Request older than the badge's last change",
+            e.to_string(),
+        ),
+        E::Text(_) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-claims",
+            "Invalid claims",
+            e.to_string(),
+        ),
         E::RevokedIsFinal => Problem::new(
             StatusCode::CONFLICT,
             "revoked-is-final",
@@ -184,6 +201,15 @@ pub fn command_problem(e: CommandError) -> Problem {
             "Audit validity ended",
             e.to_string(),
         ),
-        E::Sign(_) | E::Store(_) | E::Journal(_) | E::Keys(_) => Problem::internal(e),
+        E::Journal | E::WriterStopped => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Registry unavailable",
+            e.to_string(),
+        ),
+        // Operator-only refusals never come from a signed HTTP request.
+        E::ExampleKey | E::AuditorKey(_) | E::AuditorId | E::Sign(_) | E::Store(_) | E::Keys(_) => {
+            Problem::internal(e)
+        }
     }
 }

@@ -62,8 +62,8 @@ impl IntoResponse for Problem {
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
-        if let Some((name, value)) = self.extra {
-            body[name] = value;
+        if let (Some((name, value)), Some(members)) = (self.extra, body.as_object_mut()) {
+            members.insert(name.to_owned(), value);
         }
         (
             self.status,

@@ -1,0 +1,96 @@
+//! Key changes: rotation, and withdrawal of a compromised key with re-signing of the
+//! badges it signed. Each runs alone against committed state.
+
+use super::command::{Command, CommandError, Done};
+use super::plan::Batch;
+use super::Engine;
+use crate::event::{BadgeStatus, Event};
+use crate::keys::KeyRingError;
+use trustmark_core::jws::{Compact, MAX_TOKEN_LEN};
+use trustmark_core::{sign, BadgeClaims};
+
+impl Engine {
+    pub(super) fn run_key_command(
+        &mut self,
+        command: Command,
+        now: i64,
+    ) -> Result<Done, CommandError> {
+        match command {
+            Command::RotateKeys => self.rotate(now),
+            Command::WithdrawKey { kid } => self.withdraw(&kid, now),
+            other => {
+                let mut batch = Batch::default();
+                let (events, done) = self.plan(other, now, &mut batch)?;
+                self.commit(events, &batch, now).map(|()| done)
+            }
+        }
+    }
+
+    fn rotate(&mut self, now: i64) -> Result<Done, CommandError> {
+        self.keys.rotate(&self.data, now)?;
+        let (badge_kid, status_kid) = (
+            self.keys.badge.kid().to_owned(),
+            self.keys.status.kid().to_owned(),
+        );
+        let event = Event::KeysRotated {
+            badge_kid: badge_kid.clone(),
+            status_kid: status_kid.clone(),
+            at: now,
+        };
+        self.commit(vec![event], &Batch::default(), now)?;
+        Ok(Done::KeysRotated {
+            badge_kid,
+            status_kid,
+        })
+    }
+
+    /// Withdraws `kid`: a current key is rotated out first; then the key leaves the
+    /// published set and every current badge it signed is signed again under the
+    /// current badge key, with the same id, claims and status index and a new `iat`
+    /// (the new key vouches only for tokens issued after it was published).
+    fn withdraw(&mut self, kid: &str, now: i64) -> Result<Done, CommandError> {
+        let published = &self.keys.published;
+        if published.is_withdrawn(kid) {
+            return Err(KeyRingError::AlreadyWithdrawn(kid.to_owned()).into());
+        }
+        if published.get(kid).is_none() {
+            return Err(KeyRingError::UnknownKid(kid.to_owned()).into());
+        }
+        let rotated = self.keys.is_current(kid);
+        if rotated {
+            self.rotate(now)?;
+        }
+        self.keys.withdraw(&self.data, kid, now)?;
+        let mut events = vec![Event::KeyWithdrawn {
+            kid: kid.to_owned(),
+            at: now,
+        }];
+        for record in self.store.badges()? {
+            if record.status == BadgeStatus::Revoked {
+                continue;
+            }
+            let Ok(compact) = Compact::parse(&record.token, MAX_TOKEN_LEN) else {
+                continue;
+            };
+            if compact.header().kid.as_deref() != Some(kid) {
+                continue;
+            }
+            let Ok(mut claims) = serde_json::from_slice::<BadgeClaims>(compact.payload()) else {
+                continue;
+            };
+            if claims.exp <= now {
+                continue;
+            }
+            claims.iat = now;
+            let token = sign::sign_badge(&claims, &self.keys.badge)?;
+            events.push(Event::BadgeResigned {
+                id: record.id,
+                token,
+                at: now,
+            });
+        }
+        let resigned = events.len() - 1;
+        self.commit(events, &Batch::default(), now)?;
+        Ok(Done::KeyWithdrawn { rotated, resigned })
+    }
+}
