@@ -14,13 +14,15 @@ python3 - "$target" "$corpus" <<'PY'
 import json, pathlib, sys, hashlib
 target, corpus = sys.argv[1], pathlib.Path(sys.argv[2])
 root = pathlib.Path("../testdata/vectors")
-seeds = []
 if target == "badge_token":
-    seeds = [c["token"].encode() for c in json.load(open(root / "cases.json"))["cases"]]
+    seeds, floor = [c["token"].encode() for c in json.load(open(root / "cases.json"))["cases"]], 86
 elif target == "status_list":
-    seeds = [p.read_bytes().strip() for p in (root / "statuslists").glob("*.jwt")]
+    seeds, floor = [p.read_bytes().strip() for p in (root / "statuslists").glob("*.jwt")], 9
 else:
-    seeds = [p.read_bytes() for p in (root / "jwks").glob("*.json")]
+    seeds, floor = [p.read_bytes() for p in (root / "jwks").glob("*.json")], 3
+# A run from a truncated seed set would still "pass", having explored less.
+if len(seeds) < floor:
+    sys.exit(f"only {len(seeds)} seeds for {target}, expected at least {floor}")
 for s in seeds:
     (corpus / hashlib.sha256(s).hexdigest()[:16]).write_bytes(s)
 print(f"seeded {len(seeds)} inputs into {corpus}")

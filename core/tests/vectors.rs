@@ -79,8 +79,10 @@ fn every_case_gets_its_expected_result() {
     assert!(cases.len() > 60, "the vector set shrank to {}", cases.len());
 
     let mut failures = Vec::new();
+    let mut per_kind = std::collections::BTreeMap::<&str, usize>::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();
+        *per_kind.entry(case["kind"].as_str().unwrap()).or_default() += 1;
         let token = case["token"].as_str().unwrap();
         let at = case["at"].as_i64().unwrap_or(default_at);
         let want = case["expect"]["reason"].as_str().unwrap();
@@ -135,6 +137,19 @@ fn every_case_gets_its_expected_result() {
         failures.len(),
         failures.join("\n")
     );
+    // Per kind too: losing every case of one kind must not hide behind the total.
+    for (kind, floor) in [
+        ("badge", 70),
+        ("status_list", 4),
+        ("audit_statement", 7),
+        ("status_change", 5),
+    ] {
+        let n = per_kind.get(kind).copied().unwrap_or(0);
+        assert!(
+            n >= floor,
+            "only {n} {kind} cases, expected at least {floor}"
+        );
+    }
 }
 
 #[test]
@@ -165,7 +180,9 @@ fn duplicate_member_vectors_hold_real_duplicates_in_valid_json() {
 #[test]
 fn invalid_key_sets_are_refused_for_the_stated_reason() {
     let sets = json(&vectors().join("jwks/invalid.json"));
-    for set in sets.as_array().unwrap() {
+    let sets = sets.as_array().unwrap();
+    assert!(sets.len() >= 6, "only {} invalid key sets", sets.len());
+    for set in sets {
         let err = Jwks::parse(set["jwks"].to_string().as_bytes()).unwrap_err();
         let code = match err {
             KeyError::KidMismatch => "kid_mismatch",

@@ -7,7 +7,8 @@ len(decompressed) * 8 / bits == size, then check every entry: index i lives at b
 expected value ("statuses" gives the full list; "nonzero" gives (index, value) pairs and
 every other index must be 0).
 
-Prints one line per vector; exits 1 on any mismatch. Python 3 standard library only.
+Prints one line per vector; exits 1 on any mismatch or when the file holds fewer vectors
+than it should. Python 3 standard library only.
 Usage: python3 check_status_list_draft.py [path/to/status-list-draft.json]
 """
 import base64
@@ -17,6 +18,9 @@ import os
 import sys
 import zlib
 
+# The file holds the draft's two JSON examples and its four 2^20-entry vectors: fewer means
+# it was truncated, and the check would pass having checked less.
+MIN_VECTORS = 6
 B64URL_ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -118,7 +122,10 @@ def main():
             print("ok   %s: %s" % (name, summary))
     total = len(doc["vectors"])
     print("%d/%d vectors pass" % (total - failed, total))
-    return 1 if failed or total == 0 else 0
+    if total < MIN_VECTORS:
+        print("FAIL only %d vectors, expected at least %d" % (total, MIN_VECTORS))
+        return 1
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1156,6 +1156,9 @@ pub fn generate() -> Vec<(String, String)> {
         "jwks": "jwks/registry.json",
         "auditor": AUDITOR,
         "auditor_key": "jwks/auditor.json",
+        // The statement behind the badges' audit.digest, so that digest and indicators can
+        // be rechecked from the signed bytes rather than taken on trust.
+        "audit_statements": [statement_token],
         "cases": cases.0,
     });
     files.push(("testdata/vectors/cases.json".into(), pretty(&manifest)));
