@@ -19,6 +19,10 @@ each case's `kind` and `expect` in cases.json, so new cases are checked without 
   ind         each well-formed badge's audit.ind from its statement's raw values with the
               normalisation of docs/spec/indicators.md
   shape       a badge whose score or indicators are inconsistent is expected malformed
+  form        a badge living longer than 400 days (+ skew), or a badge, audit statement or
+              status change whose shown text carries control, format (bidi, zero-width) or
+              separator characters, is expected malformed; an audit dated after its own iat
+              is malformed, one dated after the verification time is audited_in_future
 
 The normalisation is first checked against the worked example of docs/spec/indicators.md.
 
@@ -34,6 +38,7 @@ import json
 import math
 import os
 import sys
+import unicodedata
 import zlib
 
 from cryptography.exceptions import InvalidSignature
@@ -57,6 +62,7 @@ MIN = {
     "shape": 61,
     "shape_bad_score": 1,
     "shape_failing_ind": 1,
+    "form": 10,
 }
 
 B64URL = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -64,6 +70,9 @@ ALGS = ("EdDSA", "Ed25519")  # RFC 8037 and its fully-specified RFC 9864 name
 MAX_INFLATED = 16 * 1024 * 1024
 MAX_FUTURE_SKEW = 60
 MAX_STATEMENT_AGE = 600
+MAX_BADGE_LIFETIME = 400 * 86400
+# Characters that make shown text read differently from what it says (Unicode categories).
+DECEPTIVE = {"Cc", "Cf", "Zl", "Zp"}
 TYP = {
     "badge": "trustmark+jwt",
     "status_list": "statuslist+jwt",
@@ -87,6 +96,19 @@ problems = []
 
 def fail(where, what):
     problems.append("%s: %s" % (where, what))
+
+
+def deceptive(text):
+    return isinstance(text, str) and any(unicodedata.category(c) in DECEPTIVE for c in text)
+
+
+def bad_text(claims, kind):
+    """Whether any text a person is shown from these claims is deceptive."""
+    org = claims.get("org") if isinstance(claims.get("org"), dict) else {}
+    texts = [org.get("name"), org.get("reg")]
+    if kind == "status_change":
+        texts.append(claims.get("reason"))
+    return any(deceptive(t) for t in texts)
 
 
 def b64url_decode(text):
@@ -366,9 +388,17 @@ class Vectors:
         c, at = claims_of(parts[1]), case.get("at", self.at)
         if c.get("iss") != self.auditor:
             return "malformed"
+        if bad_text(c, kind) or (kind == "audit_statement" and c["audited_at"] > c["iat"]):
+            counts["form"] += 1
+            return "malformed"
         if c["iat"] > at + MAX_FUTURE_SKEW:
             return "future"
-        return "stale" if c["iat"] < at - MAX_STATEMENT_AGE else "valid"
+        if c["iat"] < at - MAX_STATEMENT_AGE:
+            return "stale"
+        if kind == "audit_statement" and c["audited_at"] > at:
+            counts["form"] += 1
+            return "audited_in_future"
+        return "valid"
 
     def check_badge(self, case, parts, typ):
         name, reason = case["name"], case["expect"]["reason"]
@@ -379,6 +409,14 @@ class Vectors:
             want = reason if reason in ("bad_signature", "unknown_key") else "good"
             if typ != TYP["badge"] or sig != want:
                 fail(name, "typ %r, signature check gives %s, expected %s" % (typ, sig, want))
+        if isinstance(claims, dict) and isinstance(claims.get("iat"), int) \
+                and isinstance(claims.get("exp"), int):
+            too_long = claims["exp"] - claims["iat"] > MAX_BADGE_LIFETIME + MAX_FUTURE_SKEW
+            if too_long or bad_text(claims, "badge"):
+                counts["form"] += 1
+                if reason != "malformed":
+                    fail(name, "lives %d s or shows deceptive text, yet expected %s"
+                         % (claims["exp"] - claims["iat"], reason))
         audit = claims.get("audit") if claims else None
         shaped = claims is not None and well_formed_audit(self.catalogue, audit)
         if shaped:
