@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use trustmark_core::claims::Action;
 use trustmark_registry::admin::{self, Op};
-use trustmark_registry::{start, Config};
+use trustmark_registry::{start, Config, Limits};
 
 /// The TrustMark registry.
 #[derive(Parser)]
@@ -159,6 +159,7 @@ fn resolve(
             .unwrap_or_else(|| PathBuf::from("./trustmark-data")),
         public_url: public_url.or(from_file.public_url),
         demo: demo || from_file.demo.unwrap_or(false),
+        limits: Limits::default(),
     })
 }
 
