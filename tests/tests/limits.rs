@@ -1,16 +1,17 @@
 //! The registry's limits over a real socket: slow request heads and idle keep-alive
-//! connections are closed, the connection cap holds extra connections back, and a stop
-//! still drains requests in flight.
+//! connections are closed, the connection cap holds extra connections back, a stop still
+//! drains requests in flight, and a bulk verification stops once its request timed out.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout, Instant};
+use trustmark_core::sign::SigningKey;
 use trustmark_registry::Limits;
 
 mod common;
-use common::{start_in_process, temp_dir};
+use common::{accredit, issue_badge, metric, start_in_process, temp_dir};
 
 /// Reads one response (head and `Content-Length` body); `None` when the connection closes
 /// (or fails) before a whole response arrived.
@@ -202,6 +203,82 @@ async fn connections_over_the_cap_wait_until_one_closes() {
     assert!(read_response(&mut open[0]).await.is_some());
     drop((open, third));
     running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_verification_stops_when_its_request_times_out() {
+    let data = temp_dir("limits-bulk");
+    let key = SigningKey::from_seed(&[41; 32]);
+    accredit(&data, "http://127.0.0.1:9", &[("lab", "Lab", &key)], &[]);
+    // A fixed issuer, so the badge stays this registry's across restarts on new ports.
+    let issuer = Some("http://127.0.0.1:9");
+    let running = start_in_process(&data, issuer, Limits::default()).await;
+    let token = issue_badge(&format!("http://{}", running.addr), "lab", &key, "bulk-1").await;
+    running.stop().await.unwrap();
+    let items: Vec<_> = (0..1000)
+        .map(|_| serde_json::json!({"token": token, "origin": "https://supplier.example"}))
+        .collect();
+    let body = serde_json::json!({ "items": items }).to_string();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+
+    // How long reading the body and checking 1,000 badges takes depends on the machine and
+    // its load: double the request timeout while it expires before the checks begin (the
+    // request counts as abandoned only once it has handed its items to the checking
+    // loop), halve it when all were done in time, until one expires while they run.
+    let mut request_timeout = Duration::from_millis(20);
+    for attempt in 1.. {
+        assert!(
+            attempt <= 12,
+            "no request timed out while its badges were being checked"
+        );
+        let running = start_in_process(
+            &data,
+            issuer,
+            Limits {
+                request_timeout,
+                ..Limits::default()
+            },
+        )
+        .await;
+        let base = format!("http://{}", running.addr);
+        let sent = Instant::now();
+        let status = http
+            .post(format!("{base}/api/v1/verify"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        eprintln!(
+            "request timeout {request_timeout:?}: {status} after {:?}",
+            sent.elapsed()
+        );
+        if status == reqwest::StatusCode::OK {
+            running.stop().await.unwrap();
+            request_timeout /= 2;
+            continue;
+        }
+        assert_eq!(status, reqwest::StatusCode::REQUEST_TIMEOUT);
+        if metric(&base, "trustmark_bulk_verify_abandoned_total").await == 0 {
+            running.stop().await.unwrap();
+            request_timeout *= 2;
+            continue;
+        }
+        // Left alone, the loop would have gone on to all 1,000 items.
+        sleep(Duration::from_secs(1)).await;
+        let stopped_at = metric(&base, "trustmark_bulk_verify_items_total").await;
+        sleep(Duration::from_secs(3)).await;
+        let later = metric(&base, "trustmark_bulk_verify_items_total").await;
+        eprintln!("stopped after {stopped_at} items");
+        assert_eq!(stopped_at, later, "checking went on after the timeout");
+        assert!(stopped_at < 900, "{stopped_at} items checked");
+        running.stop().await.unwrap();
+        return;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
