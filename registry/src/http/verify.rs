@@ -16,12 +16,15 @@ use trustmark_core::{Jwks, OriginPolicy, Verifier};
 /// Most items in one request.
 pub const MAX_ITEMS: usize = 1000;
 
-/// One item to check.
+/// One item to check: against `origin`, or with `ignore_origin: true` (exactly one), as
+/// `trustmark verify` takes `--origin` or `--ignore-origin`.
 #[derive(Deserialize)]
 pub struct Item {
     token: String,
     #[serde(default)]
     origin: Option<String>,
+    #[serde(default)]
+    ignore_origin: bool,
 }
 
 /// The request body.
@@ -29,6 +32,11 @@ pub struct Item {
 pub struct Request {
     items: Vec<Item>,
 }
+
+/// What a given `origin` that is not an origin is checked against. No badge covers it
+/// (`sub` and `aliases` are canonical origins, validated before the origin check), so the
+/// item fails the origin check, yet every earlier check (SPEC 5 order) still runs first.
+const NO_ORIGIN: &str = "";
 
 /// Tells the blocking loop to stop when the request is dropped (timeout, client gone)
 /// before its results are ready, and counts it.
@@ -49,18 +57,37 @@ impl Drop for Abandon {
     }
 }
 
+fn bad_request(detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "bad-request",
+        "Unreadable request",
+        detail,
+    )
+}
+
 /// Verifies up to [`MAX_ITEMS`] badges; results in input order, objects as in SPEC 5.
 pub async fn verify(
     State(state): State<AppState>,
     body: Result<Json<Request>, JsonRejection>,
 ) -> Result<Json<Value>, Problem> {
-    let Json(request) = body.map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "Unreadable request",
-            e.body_text(),
-        )
+    let Json(request) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Request too large",
+            format!(
+                "the body is larger than {} bytes",
+                state.limits.max_verify_body
+            ),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "media-type",
+            "Unsupported media type",
+            "send the request as application/json",
+        ),
+        _ => bad_request(e.body_text()),
     })?;
     if request.items.len() > MAX_ITEMS {
         return Err(Problem::new(
@@ -69,6 +96,22 @@ pub async fn verify(
             "Too many items",
             format!("at most {MAX_ITEMS} items per request"),
         ));
+    }
+    // A missing origin must not quietly skip the origin check.
+    for (i, item) in request.items.iter().enumerate() {
+        match (item.origin.is_some(), item.ignore_origin) {
+            (true, false) | (false, true) => {}
+            (false, false) => {
+                return Err(bad_request(format!(
+                    "items[{i}]: give origin or ignore_origin: true"
+                )))
+            }
+            (true, true) => {
+                return Err(bad_request(format!(
+                    "items[{i}]: give origin or ignore_origin: true, not both"
+                )))
+            }
+        }
     }
     let published = state
         .jwks
@@ -120,18 +163,11 @@ fn check(verifier: &Verifier, item: &Item, now: i64) -> Value {
         .origin
         .as_deref()
         .map(trustmark_core::origin::canonicalize);
-    let checked = match &origin {
-        Some(Ok(o)) => Value::from(o.as_str()),
-        _ => Value::Null,
+    let (policy, checked) = match &origin {
+        Some(Ok(o)) => (OriginPolicy::Require(o), Value::from(o.as_str())),
+        Some(Err(_)) => (OriginPolicy::Require(NO_ORIGIN), Value::Null),
+        None => (OriginPolicy::Ignore, Value::Null),
     };
-    let outcome = match &origin {
-        Some(Err(_)) => trustmark_core::Outcome {
-            reason: trustmark_core::Reason::OriginMismatch,
-            claims: None,
-            detail: None,
-        },
-        Some(Ok(o)) => verifier.verify(&item.token, OriginPolicy::Require(o), now),
-        None => verifier.verify(&item.token, OriginPolicy::Ignore, now),
-    };
+    let outcome = verifier.verify(&item.token, policy, now);
     json!({"verdict": outcome.verdict(), "reason": outcome.reason.code(), "badge": outcome.claims, "origin": checked})
 }
