@@ -28,9 +28,11 @@ pub mod http;
 pub mod i18n;
 pub mod journal;
 pub mod keys;
+pub mod server;
 pub mod store;
 
 pub use http::{app, AppState};
+pub use server::Limits;
 
 use engine::Engine;
 use std::net::SocketAddr;
@@ -50,6 +52,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Demo mode: example auditor, a badge for the registry's own origin.
     pub demo: bool,
+    /// Deadlines, caps and sizes for clients.
+    pub limits: Limits,
 }
 
 /// Why the registry could not start or stopped with an error.
@@ -209,6 +213,7 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
         writer: http::Writer::new(tx),
         demo: config.demo,
         metrics: Arc::default(),
+        limits: config.limits,
     };
     if config.demo {
         demo::setup(&state).await?;
@@ -219,12 +224,11 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
     let (stop, stopped) = oneshot::channel::<()>();
     let router = app(state);
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-            .map_err(ServeError::Server)
+        server::serve(listener, router, config.limits, async {
+            let _ = stopped.await;
+        })
+        .await;
+        Ok(())
     });
     tracing::info!(%addr, %issuer, "registry listening");
     Ok(Running {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trustmark_core::claims::Action;
 use trustmark_registry::admin::{self, AdminError, Op};
-use trustmark_registry::{start, Config, ServeError};
+use trustmark_registry::{start, Config, Limits, ServeError};
 
 /// The data directory of `serve` and the operator commands.
 const DATA: &str = "./trustmark-data";
@@ -225,6 +225,7 @@ fn resolve(
             .unwrap_or_else(|| PathBuf::from(if demo { DEMO_DATA } else { DATA })),
         public_url: public_url.or(from_file.public_url),
         demo,
+        limits: Limits::default(),
     })
 }
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use trustmark_core::claims::Org;
 use trustmark_core::sign::{self, SigningKey};
-use trustmark_registry::{start, Config};
+use trustmark_registry::{start, Config, Limits};
 
 mod common;
 use common::now;
@@ -68,6 +68,7 @@ async fn verification_page_for_buyers() {
         data: data.clone(),
         public_url: None,
         demo: false,
+        limits: Limits::default(),
     })
     .await
     .unwrap();
@@ -191,6 +192,7 @@ async fn demo_mode_serves_a_page_carrying_a_live_badge() {
         data: data.clone(),
         public_url: None,
         demo: true,
+        limits: Limits::default(),
     })
     .await
     .unwrap();
@@ -230,6 +232,7 @@ async fn demo_mode_serves_a_page_carrying_a_live_badge() {
         data: data.clone(),
         public_url: Some(origin.clone()),
         demo: true,
+        limits: Limits::default(),
     })
     .await
     .unwrap();

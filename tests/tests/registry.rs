@@ -11,7 +11,7 @@ use trustmark_core::claims::{
 };
 use trustmark_core::sign::{self, SigningKey};
 use trustmark_core::{Catalogue, Jwks, OriginPolicy, Reason, Verifier};
-use trustmark_registry::{start, Config, Running};
+use trustmark_registry::{start, Config, Limits, Running};
 
 mod common;
 
@@ -19,13 +19,6 @@ const SITE: &str = "https://www.supplier.example";
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tm-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 struct Auditor {
@@ -97,7 +90,7 @@ impl Auditor {
 /// Accredits auditors with the operator path (store opened directly, server not running),
 /// then starts the registry on an ephemeral loopback port.
 async fn registry(name: &str, auditors: &[&Auditor], suspended: &[&str]) -> (Running, PathBuf) {
-    let data = temp_dir(name);
+    let data = common::temp_dir(name);
     let list: Vec<(&str, &str, &SigningKey)> =
         auditors.iter().map(|a| (a.id, a.id, &a.key)).collect();
     common::accredit(
@@ -111,6 +104,7 @@ async fn registry(name: &str, auditors: &[&Auditor], suspended: &[&str]) -> (Run
         data: data.clone(),
         public_url: None,
         demo: false,
+        limits: Limits::default(),
     })
     .await
     .unwrap();

@@ -18,7 +18,7 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn body_text(body: Result<String, StringRejection>) -> Result<String, Problem> {
+fn body_text(body: Result<String, StringRejection>, max_body: usize) -> Result<String, Problem> {
     body.map(|b| b.trim().to_owned()).map_err(|e| {
         let status = e.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -26,7 +26,7 @@ fn body_text(body: Result<String, StringRejection>) -> Result<String, Problem> {
                 status,
                 "too-large",
                 "Request too large",
-                format!("the body is larger than {} bytes", super::MAX_BODY),
+                format!("the body is larger than {max_body} bytes"),
             )
         } else {
             Problem::new(
@@ -152,7 +152,7 @@ pub async fn issue(
     body: Result<String, StringRejection>,
 ) -> Result<Response, Problem> {
     require_type(&headers, "application/trustmark-audit+jwt")?;
-    let token = body_text(body)?;
+    let token = body_text(body, state.limits.max_body)?;
     let (auditor, key) = auditor_for(&state, &token, TokenType::AuditStatement)?;
     let claims = statement::verify_audit_statement(&token, &auditor.id, &key, now())
         .map_err(statement_problem)?;
@@ -244,7 +244,7 @@ pub async fn change_status(
     body: Result<String, StringRejection>,
 ) -> Result<Response, Problem> {
     require_type(&headers, "application/trustmark-status+jwt")?;
-    let token = body_text(body)?;
+    let token = body_text(body, state.limits.max_body)?;
     let (auditor, key) = auditor_for(&state, &token, TokenType::StatusChange)?;
     let claims = statement::verify_status_change(&token, &auditor.id, &key, now())
         .map_err(statement_problem)?;

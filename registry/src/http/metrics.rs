@@ -33,6 +33,10 @@ pub struct Metrics {
     pub issuances: AtomicU64,
     /// Status changes made through the API.
     pub status_changes: AtomicU64,
+    /// Items checked by bulk verification.
+    pub bulk_verify_items: AtomicU64,
+    /// Bulk verifications dropped (timeout, client gone) before their results were ready.
+    pub bulk_verify_abandoned: AtomicU64,
 }
 
 fn route_of(method: &axum::http::Method, path: &str) -> usize {
@@ -111,5 +115,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     }
     let _ = writeln!(out, "# HELP trustmark_issuances_total Badges issued.\n# TYPE trustmark_issuances_total counter\ntrustmark_issuances_total {}", m.issuances.load(Ordering::Relaxed));
     let _ = writeln!(out, "# HELP trustmark_status_changes_total Badge status changes through the API.\n# TYPE trustmark_status_changes_total counter\ntrustmark_status_changes_total {}", m.status_changes.load(Ordering::Relaxed));
+    let _ = writeln!(out, "# HELP trustmark_bulk_verify_items_total Items checked by bulk verification.\n# TYPE trustmark_bulk_verify_items_total counter\ntrustmark_bulk_verify_items_total {}", m.bulk_verify_items.load(Ordering::Relaxed));
+    let _ = writeln!(out, "# HELP trustmark_bulk_verify_abandoned_total Bulk verifications stopped because the request ended first (timeout, client gone).\n# TYPE trustmark_bulk_verify_abandoned_total counter\ntrustmark_bulk_verify_abandoned_total {}", m.bulk_verify_abandoned.load(Ordering::Relaxed));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

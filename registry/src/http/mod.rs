@@ -17,18 +17,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::oneshot;
 use trustmark_core::Catalogue;
-
-/// Largest request body accepted (an audit statement is at most 8 KiB).
-pub const MAX_BODY: usize = 64 * 1024;
-/// Largest bulk verification body: 1,000 badges of up to ~1.5 KiB each with origins.
-pub const MAX_VERIFY_BODY: usize = 2 * 1024 * 1024;
-/// Requests taking longer are cut off.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Requests handled at once; more wait.
-pub const MAX_CONCURRENT: usize = 512;
 
 /// A queued state change and where to send its result.
 pub type Job = (Command, oneshot::Sender<Result<Done, CommandError>>);
@@ -74,10 +64,14 @@ pub struct AppState {
     pub demo: bool,
     /// Counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Request timeout, body sizes and request slots (the connection limits are applied
+    /// where connections are accepted).
+    pub limits: crate::Limits,
 }
 
 /// The router with all routes and layers.
 pub fn app(state: AppState) -> Router {
+    let limits = state.limits;
     Router::new()
         .route("/api/v1/badges", post(badges::issue))
         .route("/api/v1/badges/{id}", get(badges::get_badge))
@@ -94,7 +88,7 @@ pub fn app(state: AppState) -> Router {
         .route("/demo", get(page::demo))
         .route(
             "/api/v1/verify",
-            post(verify::verify).layer(DefaultBodyLimit::max(MAX_VERIFY_BODY)),
+            post(verify::verify).layer(DefaultBodyLimit::max(limits.max_verify_body)),
         )
         .route("/api/v1/openapi.json", get(public::openapi))
         .route("/metrics", get(metrics::metrics))
@@ -111,11 +105,16 @@ pub fn app(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
+        .layer(DefaultBodyLimit::max(limits.max_body))
+        // Its semaphore panics above MAX_PERMITS.
+        .layer(tower::limit::ConcurrencyLimitLayer::new(
+            limits
+                .max_concurrent_requests
+                .min(tokio::sync::Semaphore::MAX_PERMITS),
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            limits.request_timeout,
         ))
         .layer(axum::middleware::from_fn(problem::ensure_problem))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {

@@ -150,3 +150,64 @@ pub async fn get_json(url: &str) -> serde_json::Value {
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
+
+/// A fresh, empty directory for test `name` under the system temp directory.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tm-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Starts the registry in-process on an ephemeral loopback port, over `data`, with
+/// `limits`; the issuer is `public_url`, else the bound address.
+pub async fn start_in_process(
+    data: &Path,
+    public_url: Option<&str>,
+    limits: trustmark_registry::Limits,
+) -> trustmark_registry::Running {
+    trustmark_registry::start(trustmark_registry::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data: data.to_owned(),
+        public_url: public_url.map(str::to_owned),
+        demo: false,
+        limits,
+    })
+    .await
+    .unwrap()
+}
+
+/// Issues a badge for `https://supplier.example` (every indicator at its best value)
+/// from accredited auditor `iss`; returns the badge token.
+pub async fn issue_badge(
+    base: &str,
+    iss: &str,
+    key: &trustmark_core::sign::SigningKey,
+    jti: &str,
+) -> String {
+    let claims = audit_claims(iss, jti, |i| i.best);
+    let statement = trustmark_core::sign::sign_audit_statement(&claims, key).unwrap();
+    let (status, body) = post_statement(base, statement).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// The value of an unlabelled counter on `base/metrics`. Asks again while the registry
+/// answers 408, for tests that run it with a tiny request timeout.
+pub async fn metric(base: &str, name: &str) -> u64 {
+    for _ in 0..100 {
+        let r = reqwest::get(format!("{base}/metrics")).await.unwrap();
+        if r.status() == reqwest::StatusCode::REQUEST_TIMEOUT {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        let text = r.text().await.unwrap();
+        return text
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+            .parse()
+            .unwrap();
+    }
+    panic!("/metrics kept timing out");
+}
