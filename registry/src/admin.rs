@@ -204,6 +204,9 @@ async fn execute_online(state: &AppState, op: Op) -> Result<Vec<String>, AdminEr
         return Ok(listing(&state.store, &op)?);
     };
     let done = state.writer.run(command).await?;
+    if let Done::StatusChanged { .. } = done {
+        state.metrics.record_status_change();
+    }
     Ok(vec![describe(&op, done)])
 }
 

@@ -58,10 +58,37 @@ impl Strings {
 
     /// The string for `key` with `{name}` placeholders filled in.
     pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
-        args.iter().fold(self.get(key), |s, (name, value)| {
-            s.replace(&format!("{{{name}}}"), value)
-        })
+        substitute(&self.get(key), args)
     }
+}
+
+/// Replaces each `{name}` of `template` named in `args` in one pass over the template.
+/// Inserted values are never rescanned, so a value that itself contains `{origins}`
+/// (a `?from=` chosen by whoever wrote the link) stays literal text. Braces around
+/// anything not in `args` are kept as written.
+fn substitute(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        let value = after.split_once('}').and_then(|(name, tail)| {
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, value)| (*value, tail))
+        });
+        match value {
+            Some((value, tail)) => {
+                out.push_str(value);
+                rest = tail;
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn canonical(tag: &str) -> Option<&'static str> {
@@ -124,6 +151,35 @@ mod tests {
         assert_eq!(negotiate(None, Some("de-DE,vi;q=0.5,th;q=0.7")).lang, "th");
         assert_eq!(negotiate(None, Some("fr")).lang, "en");
         assert_eq!(negotiate(None, None).lang, "en");
+    }
+
+    #[test]
+    fn fill_substitutes_in_one_pass() {
+        let t = "You arrived from {from}. Valid for {origins}.";
+        assert_eq!(
+            substitute(
+                t,
+                &[("from", "{origins}"), ("origins", "https://a.example")]
+            ),
+            "You arrived from {origins}. Valid for https://a.example."
+        );
+        // Order of the arguments does not matter either way round.
+        assert_eq!(
+            substitute(t, &[("origins", "{from}"), ("from", "x")]),
+            "You arrived from x. Valid for {from}."
+        );
+        assert_eq!(
+            substitute("{a}{b} {unknown} {a", &[("a", "1"), ("b", "{a}")]),
+            "1{a} {unknown} {a"
+        );
+        assert_eq!(substitute("{}{{a}}", &[("a", "1")]), "{}{1}");
+        let en = Strings { lang: "en" };
+        let filled = en.fill(
+            "warning.wrong_site.body",
+            &[("from", "x {origins} y"), ("origins", "https://a.example")],
+        );
+        assert!(filled.contains("x {origins} y"), "{filled}");
+        assert_eq!(filled.matches("https://a.example").count(), 1, "{filled}");
     }
 
     #[test]

@@ -1,78 +1,21 @@
 //! The public verification page over a real socket: content, languages, the `?from=`
-//! warning, escaping, QR code, badge image and the 404 page.
+//! warning and its display rule, escaping, the expired state, the QR code (decoded), the
+//! badge image in every state and the 404 page.
 
 use serde_json::Value;
+use std::path::PathBuf;
 use trustmark_core::claims::Org;
 use trustmark_core::sign::{self, SigningKey};
-use trustmark_registry::{start, Config, Limits};
+use trustmark_registry::{start, Config, Limits, Running};
 
 mod common;
-use common::now;
-
-/// The text a browser shows for `html` (enough entity decoding for these checks).
-fn text(html: &str) -> String {
-    html.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
-}
-
-struct Page {
-    status: u16,
-    content_type: String,
-    language: String,
-    body: String,
-}
-
-async fn get(url: &str, accept_language: Option<&str>) -> Page {
-    let mut req = reqwest::Client::new().get(url);
-    if let Some(l) = accept_language {
-        req = req.header("accept-language", l);
-    }
-    let r = req.send().await.unwrap();
-    let header = |name: &str| {
-        r.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    };
-    let (status, content_type, language) = (
-        r.status().as_u16(),
-        header("content-type"),
-        header("content-language"),
-    );
-    Page {
-        status,
-        content_type,
-        language,
-        body: r.text().await.unwrap(),
-    }
-}
+use common::{get_page as get, html_text as text, now};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verification_page_for_buyers() {
-    let data = std::env::temp_dir().join(format!("tm-e2e-pages-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
     let key = SigningKey::from_seed(&[7; 32]);
-    common::accredit(
-        &data,
-        "http://127.0.0.1:9",
-        &[("lab", "Lab <Asia> & Co", &key)],
-        &[],
-    );
-    let running = start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data: data.clone(),
-        public_url: None,
-        demo: false,
-        limits: Limits::default(),
-    })
-    .await
-    .unwrap();
-    let base = format!("http://{}", running.addr);
+    let (running, data, base) =
+        common::registry_with("pages", &[("lab", "Lab <Asia> & Co", &key)]).await;
 
     let mut claims = common::audit_claims("lab", "p-1", |i| i.threshold);
     claims.sub = "https://www.supplier.example".into();
@@ -185,17 +128,8 @@ async fn verification_page_for_buyers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_mode_serves_a_page_carrying_a_live_badge() {
-    let data = std::env::temp_dir().join(format!("tm-e2e-demo-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    let running = start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data: data.clone(),
-        public_url: None,
-        demo: true,
-        limits: Limits::default(),
-    })
-    .await
-    .unwrap();
+    let data = common::temp_dir("demo");
+    let running = common::serve(&data, true).await;
     let base = format!("http://{}", running.addr);
     let demo = get(&format!("{base}/demo"), None).await;
     assert_eq!(demo.status, 200);
@@ -248,5 +182,242 @@ async fn demo_mode_serves_a_page_carrying_a_live_badge() {
     .unwrap();
     assert_eq!(r["badges"].as_array().unwrap().len(), 1);
     again.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// A registry with auditor `lab` and one badge for `https://www.supplier.example` (alias
+/// `https://supplier.example`) issued through the API; returns the issuance response.
+async fn with_badge(name: &str) -> (Running, PathBuf, String, Value) {
+    let key = SigningKey::from_seed(&[8; 32]);
+    let (running, data, base) = common::registry_with(name, &[("lab", "Lab", &key)]).await;
+    let mut claims = common::audit_claims("lab", "p-1", |i| i.best);
+    claims.sub = "https://www.supplier.example".into();
+    claims.aliases = vec!["https://supplier.example".into()];
+    let (status, issued) =
+        common::post_statement(&base, sign::sign_audit_statement(&claims, &key).unwrap()).await;
+    assert_eq!(status, 201, "{issued}");
+    (running, data, base, issued)
+}
+
+/// The text of the page's alert, if it has one.
+fn alert(html: &str) -> Option<String> {
+    let start = html.find(r#"role="alert""#)?;
+    let end = html[start..].find("</section>")? + start;
+    Some(text(&html[start..end]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_is_echoed_only_when_it_is_a_canonical_origin() {
+    let (running, data, base, issued) = with_badge("pages-from").await;
+    let id = issued["id"].as_str().unwrap();
+    let page = |from: String| {
+        let url = format!("{base}/b/{id}?from={from}");
+        async move { get(&url, None).await }
+    };
+    const FIXED: &str = "You arrived from an address that is not a website origin.";
+
+    // A canonical origin the badge does not cover is named.
+    let named = page("https%3A%2F%2Fcopycat.example".into()).await;
+    let warning = alert(&named.body).expect("a warning");
+    assert!(warning.contains("You arrived from https://copycat.example."));
+
+    // Anything else is replaced by the fixed phrase: a non-canonical spelling, free text,
+    // a value carrying a placeholder name (substituted once, never re-expanded).
+    for raw in [
+        "https%3A%2F%2FCOPYCAT.example%2Fpath",
+        "Call%20%2B1%20555%200100%20to%20confirm",
+        "https%3A%2F%2Fcopycat.example%2F%7Borigins%7D",
+        "%7Borigins%7D",
+    ] {
+        let p = page(raw.into()).await;
+        let warning = alert(&p.body).unwrap_or_else(|| panic!("no warning for {raw}"));
+        assert!(warning.contains(FIXED), "{raw}: {warning}");
+        for leaked in ["COPYCAT", "555", "{origins}", "copycat"] {
+            assert!(!warning.contains(leaked), "{raw} shown: {warning}");
+        }
+        assert_eq!(
+            warning.matches("https://www.supplier.example").count(),
+            1,
+            "{raw}: origins listed once: {warning}"
+        );
+    }
+
+    // Coverage is decided on the canonicalised value: a pasted page URL of the site is fine.
+    let covered = page("https%3A%2F%2FWWW.Supplier.example%2Fen%2F".into()).await;
+    assert_eq!(covered.status, 200);
+    assert!(alert(&covered.body).is_none());
+
+    // The language links carry a short value as it came, so the switched page warns alike.
+    let short = page("javascript%3Aalert(1)".into()).await;
+    assert_eq!(
+        text(&short.body)
+            .matches("&from=javascript%3Aalert%281%29\"")
+            .count(),
+        14
+    );
+    let switched = get(
+        &format!("{base}/b/{id}?lang=ja&from=https%3A//copycat.example"),
+        None,
+    )
+    .await;
+    assert!(alert(&switched.body).is_some_and(|w| w.contains("https://copycat.example")));
+
+    // A value longer than any origin is neither echoed nor carried; the links carry the
+    // origin it names instead.
+    let long = format!("https%3A%2F%2Fcopycat.example%2F{}", "a".repeat(5000));
+    let p = page(long).await;
+    assert!(alert(&p.body).is_some_and(|w| w.contains(FIXED)));
+    assert!(!p.body.contains(&"a".repeat(100)), "long from echoed");
+    assert_eq!(
+        text(&p.body)
+            .matches("&from=https%3A//copycat.example\"")
+            .count(),
+        14
+    );
+    running.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// A registry with auditor `lab` and a badge issued two days ago for one day: expired,
+/// although its status list entry is still 0. Returns the badge id too.
+async fn with_expired_badge(name: &str) -> (Running, PathBuf, String, SigningKey, String) {
+    let key = SigningKey::from_seed(&[9; 32]);
+    let data = common::temp_dir(name);
+    common::accredit(&data, "http://127.0.0.1:9", &[("lab", "Lab", &key)], &[]);
+    let at = now() - 2 * 86_400;
+    let mut claims = common::audit_claims("lab", "old-1", |i| i.best);
+    claims.iat = at;
+    claims.audited_at = at;
+    claims.valid_days = 1;
+    let expired = common::issue_offline(&data, "http://127.0.0.1:9", &claims, &key, at);
+    let running = common::serve(&data, false).await;
+    let base = format!("http://{}", running.addr);
+    (running, data, base, key, expired)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_shows_expired_although_the_list_entry_is_valid() {
+    let (running, data, base, _, id) = with_expired_badge("pages-expired").await;
+    let record = common::get_json(&format!("{base}/api/v1/badges/{id}")).await;
+    assert_eq!(record["status"], "valid", "the list entry is untouched");
+    let uri = record["status_list"]["uri"].as_str().unwrap();
+    let n = uri.rsplit('/').next().unwrap();
+    let list = reqwest::get(format!("{base}/statuslists/{n}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let compact =
+        trustmark_core::jws::Compact::parse(&list, trustmark_core::jws::MAX_TOKEN_LEN).unwrap();
+    let claims: trustmark_core::StatusListClaims =
+        serde_json::from_slice(compact.payload()).unwrap();
+    let entries = trustmark_core::StatusList::decode(&claims.status_list).unwrap();
+    let idx = record["status_list"]["idx"].as_u64().unwrap() as usize;
+    assert_eq!(entries.get(idx), Some(0));
+
+    let page = get(&format!("{base}/b/{id}"), None).await;
+    assert_eq!(page.status, 200);
+    // The status word, not the history (whose only entry is the issuance, VALID).
+    assert!(
+        page.body.contains(
+            r#"<section class="status expired" aria-labelledby="status-word">
+<strong id="status-word">EXPIRED</strong>"#
+        ),
+        "{}",
+        page.body
+    );
+    assert!(text(&page.body).contains("This trust mark has expired."));
+    running.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badge_image_in_every_state() {
+    use trustmark_core::claims::Action;
+    let (running, data, base, key, expired) = with_expired_badge("pages-svg").await;
+    let mut ids = Vec::new();
+    for jti in ["s-1", "s-2", "s-3"] {
+        let claims = common::audit_claims("lab", jti, |i| i.best);
+        let (status, issued) =
+            common::post_statement(&base, sign::sign_audit_statement(&claims, &key).unwrap()).await;
+        assert_eq!(status, 201, "{issued}");
+        ids.push(issued["id"].as_str().unwrap().to_owned());
+    }
+    for (id, jti, action) in [
+        (&ids[1], "c-1", Action::Suspend),
+        (&ids[2], "c-2", Action::Revoke),
+    ] {
+        let request = common::status_change("lab", &key, jti, id, action);
+        let (status, body) = common::post_status_change(&base, id, request).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let cases = [
+        (ids[0].as_str(), 200, "#0b6b2f", "TrustMark verified"),
+        (ids[1].as_str(), 200, "#8a4b00", "TrustMark suspended"),
+        (ids[2].as_str(), 200, "#a4161a", "TrustMark revoked"),
+        (expired.as_str(), 200, "#a4161a", "TrustMark expired"),
+        ("b_doesnotexist", 404, "#595959", "TrustMark not found"),
+    ];
+    for (id, status, colour, label) in cases {
+        let svg = get(&format!("{base}/b/{id}/badge.svg"), None).await;
+        assert_eq!(
+            (svg.status, svg.content_type.as_str()),
+            (status, "image/svg+xml"),
+            "{label}"
+        );
+        assert!(svg.body.starts_with("<svg "), "{label}: {}", svg.body);
+        assert!(
+            svg.body.contains(&format!(r#"fill="{colour}""#)),
+            "{label}: {}",
+            svg.body
+        );
+        assert!(
+            svg.body.contains(&format!("<title>{label}</title>"))
+                && svg.body.contains(&format!(">{label}</text>")),
+            "{label}: {}",
+            svg.body
+        );
+    }
+    // Labels follow Accept-Language, the not-found one included.
+    let ja = get(&format!("{base}/b/b_doesnotexist/badge.svg"), Some("ja")).await;
+    assert_eq!(ja.status, 404);
+    assert!(ja.body.contains("<title>TrustMark 見つかりません</title>"));
+    running.stop().await.unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Renders an SVG to greyscale pixels and decodes the one QR code in it.
+fn decode_qr(svg: &str) -> String {
+    use resvg::{tiny_skia, usvg};
+    let tree = usvg::Tree::from_str(svg, &usvg::Options::default()).unwrap();
+    let size = tree.size().to_int_size();
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
+    let pixels = pixmap.pixels();
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x].red());
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    grids[0].decode().unwrap().1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_code_decodes_to_the_badge_ref() {
+    let (running, data, base, issued) = with_badge("pages-qr").await;
+    let id = issued["id"].as_str().unwrap();
+    let qr = get(&format!("{base}/b/{id}/qr.svg"), None).await;
+    assert_eq!(
+        (qr.status, qr.content_type.as_str()),
+        (200, "image/svg+xml")
+    );
+    let decoded = decode_qr(&qr.body);
+    let record = common::get_json(&format!("{base}/api/v1/badges/{id}")).await;
+    assert_eq!(decoded, record["claims"]["ref"].as_str().unwrap());
+    assert_eq!(decoded, issued["ref"].as_str().unwrap());
+    assert_eq!(decoded, format!("{base}/b/{id}"));
+    running.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&data);
 }

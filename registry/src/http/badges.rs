@@ -181,6 +181,7 @@ pub async fn issue(
             idx,
             score,
         } => {
+            state.metrics.record_issuance();
             let reference = format!("{}/b/{id}", state.issuer);
             let location = format!("/api/v1/badges/{id}");
             let body = json!({
@@ -268,6 +269,7 @@ pub async fn change_status(
     };
     match state.writer.run(command).await.map_err(command_problem)? {
         Done::StatusChanged { status } => {
+            state.metrics.record_status_change();
             Ok(Json(json!({"id": id, "status": status.as_str()})).into_response())
         }
         other => Err(Problem::internal(format!(

@@ -1,5 +1,5 @@
 //! `/metrics` in the Prometheus text format: requests by route class and status class,
-//! request latency, issuances and status changes.
+//! request latency, issuances and status changes (API and operator).
 
 use super::AppState;
 use axum::extract::{Request, State};
@@ -25,18 +25,56 @@ const CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
 /// Counters, all lock-free.
 #[derive(Default)]
 pub struct Metrics {
-    requests: [[AtomicU64; 4]; 6],
-    latency_buckets: [[AtomicU64; 10]; 6],
-    latency_count: [AtomicU64; 6],
-    latency_sum_micros: [AtomicU64; 6],
-    /// Badges issued.
-    pub issuances: AtomicU64,
-    /// Status changes made through the API.
-    pub status_changes: AtomicU64,
+    requests: [[AtomicU64; CLASSES.len()]; ROUTES.len()],
+    latency_buckets: [[AtomicU64; BUCKETS.len()]; ROUTES.len()],
+    latency_count: [AtomicU64; ROUTES.len()],
+    latency_sum_micros: [AtomicU64; ROUTES.len()],
+    issuances: AtomicU64,
+    status_changes: AtomicU64,
     /// Items checked by bulk verification.
     pub bulk_verify_items: AtomicU64,
     /// Bulk verifications dropped (timeout, client gone) before their results were ready.
     pub bulk_verify_abandoned: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one badge issued (call after it is durable).
+    pub fn record_issuance(&self) {
+        self.issuances.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one status change, whoever asked for it (call after it is durable).
+    pub fn record_status_change(&self) {
+        self.status_changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The plain counters as `(name, help, value)`, in output order. A new counter is a
+    /// field, a `record_*` method and one entry here.
+    fn counters(&self) -> Vec<(&'static str, &'static str, u64)> {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        vec![
+            (
+                "trustmark_issuances_total",
+                "Badges issued.",
+                load(&self.issuances),
+            ),
+            (
+                "trustmark_status_changes_total",
+                "Badge status changes (API and operator).",
+                load(&self.status_changes),
+            ),
+            (
+                "trustmark_bulk_verify_items_total",
+                "Items checked by bulk verification.",
+                load(&self.bulk_verify_items),
+            ),
+            (
+                "trustmark_bulk_verify_abandoned_total",
+                "Bulk verifications stopped because the request ended first (timeout, client gone).",
+                load(&self.bulk_verify_abandoned),
+            ),
+        ]
+    }
 }
 
 fn route_of(method: &axum::http::Method, path: &str) -> usize {
@@ -80,9 +118,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let m = &state.metrics;
     let mut out = String::new();
     let _ = writeln!(out, "# HELP trustmark_requests_total HTTP requests by route and status class.\n# TYPE trustmark_requests_total counter");
-    for (r, route) in ROUTES.iter().enumerate() {
-        for (c, class) in CLASSES.iter().enumerate() {
-            let v = m.requests[r][c].load(Ordering::Relaxed);
+    for (route, row) in ROUTES.iter().zip(&m.requests) {
+        for (class, v) in CLASSES.iter().zip(row) {
+            let v = v.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
                 "trustmark_requests_total{{route=\"{route}\",status=\"{class}\"}} {v}"
@@ -90,15 +128,19 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         }
     }
     let _ = writeln!(out, "# HELP trustmark_request_duration_seconds Request latency.\n# TYPE trustmark_request_duration_seconds histogram");
-    for (r, route) in ROUTES.iter().enumerate() {
-        for (b, bound) in BUCKETS.iter().enumerate() {
+    let per_route = ROUTES
+        .iter()
+        .zip(&m.latency_buckets)
+        .zip(m.latency_count.iter().zip(&m.latency_sum_micros));
+    for ((route, buckets), (count, sum)) in per_route {
+        for (bound, bucket) in BUCKETS.iter().zip(buckets) {
             let _ = writeln!(
                 out,
                 "trustmark_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {}",
-                m.latency_buckets[r][b].load(Ordering::Relaxed)
+                bucket.load(Ordering::Relaxed)
             );
         }
-        let count = m.latency_count[r].load(Ordering::Relaxed);
+        let count = count.load(Ordering::Relaxed);
         let _ = writeln!(
             out,
             "trustmark_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}"
@@ -106,16 +148,18 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         let _ = writeln!(
             out,
             "trustmark_request_duration_seconds_sum{{route=\"{route}\"}} {}",
-            m.latency_sum_micros[r].load(Ordering::Relaxed) as f64 / 1e6
+            sum.load(Ordering::Relaxed) as f64 / 1e6
         );
         let _ = writeln!(
             out,
             "trustmark_request_duration_seconds_count{{route=\"{route}\"}} {count}"
         );
     }
-    let _ = writeln!(out, "# HELP trustmark_issuances_total Badges issued.\n# TYPE trustmark_issuances_total counter\ntrustmark_issuances_total {}", m.issuances.load(Ordering::Relaxed));
-    let _ = writeln!(out, "# HELP trustmark_status_changes_total Badge status changes through the API.\n# TYPE trustmark_status_changes_total counter\ntrustmark_status_changes_total {}", m.status_changes.load(Ordering::Relaxed));
-    let _ = writeln!(out, "# HELP trustmark_bulk_verify_items_total Items checked by bulk verification.\n# TYPE trustmark_bulk_verify_items_total counter\ntrustmark_bulk_verify_items_total {}", m.bulk_verify_items.load(Ordering::Relaxed));
-    let _ = writeln!(out, "# HELP trustmark_bulk_verify_abandoned_total Bulk verifications stopped because the request ended first (timeout, client gone).\n# TYPE trustmark_bulk_verify_abandoned_total counter\ntrustmark_bulk_verify_abandoned_total {}", m.bulk_verify_abandoned.load(Ordering::Relaxed));
+    for (name, help, value) in m.counters() {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -1,11 +1,15 @@
 //! The HTTP API: the router, its layers (declared once, here) and shared state.
 
+mod badge_image;
 mod badges;
+mod demo_page;
 pub mod metrics;
 mod page;
 mod problem;
 mod public;
+mod qr;
 mod verify;
+mod view;
 
 pub use problem::Problem;
 
@@ -83,9 +87,9 @@ pub fn app(state: AppState) -> Router {
         .route("/.well-known/trustmark-registry", get(public::metadata))
         .route("/healthz", get(public::healthz))
         .route("/b/{id}", get(page::page))
-        .route("/b/{id}/qr.svg", get(page::qr))
-        .route("/b/{id}/badge.svg", get(page::badge_svg))
-        .route("/demo", get(page::demo))
+        .route("/b/{id}/qr.svg", get(qr::qr))
+        .route("/b/{id}/badge.svg", get(badge_image::badge_svg))
+        .route("/demo", get(demo_page::demo))
         .route(
             "/api/v1/verify",
             post(verify::verify).layer(DefaultBodyLimit::max(limits.max_verify_body)),

@@ -74,8 +74,9 @@ impl IntoResponse for Problem {
     }
 }
 
-/// Middleware: every 4xx that is not already a problem (or a human HTML page) becomes one,
-/// so clients see one error format even for axum's own rejections (405, 408, 413, ...).
+/// Middleware: every 4xx that is not already a problem (or a human HTML page or an image)
+/// becomes one, so clients see one error format even for axum's own rejections (405, 408,
+/// 413, ...).
 pub async fn ensure_problem(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -90,7 +91,11 @@ pub async fn ensure_problem(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if ct.starts_with("application/problem+json") || ct.starts_with("text/html") {
+    // Pages and images are for people and `<img>` elements, which cannot show a problem.
+    if ["application/problem+json", "text/html", "image/svg+xml"]
+        .iter()
+        .any(|t| ct.starts_with(t))
+    {
         return response;
     }
     let (kind, title) = match status {

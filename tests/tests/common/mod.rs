@@ -177,6 +177,19 @@ pub async fn start_in_process(
     .unwrap()
 }
 
+/// Starts the registry in-process on an ephemeral loopback port with default limits.
+pub async fn serve(data: &Path, demo: bool) -> trustmark_registry::Running {
+    trustmark_registry::start(trustmark_registry::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data: data.to_path_buf(),
+        public_url: None,
+        demo,
+        limits: trustmark_registry::Limits::default(),
+    })
+    .await
+    .unwrap()
+}
+
 /// Issues a badge for `https://supplier.example` (every indicator at its best value)
 /// from accredited auditor `iss`; returns the badge token.
 pub async fn issue_badge(
@@ -210,4 +223,128 @@ pub async fn metric(base: &str, name: &str) -> u64 {
             .unwrap();
     }
     panic!("/metrics kept timing out");
+}
+
+/// Issues a badge through the engine with the clock at `at` (the data directory opened
+/// directly, no server running), e.g. to make a badge that has already expired.
+/// Returns the badge id.
+pub fn issue_offline(
+    data: &Path,
+    issuer: &str,
+    claims: &trustmark_core::AuditStatementClaims,
+    key: &trustmark_core::sign::SigningKey,
+    at: i64,
+) -> String {
+    use trustmark_registry::engine::{Command, Done, Engine};
+    let evaluation = trustmark_core::Catalogue::rcep_b2b_web_1()
+        .unwrap()
+        .evaluate(&claims.values())
+        .unwrap();
+    let statement = trustmark_core::sign::sign_audit_statement(claims, key).unwrap();
+    let mut engine = Engine::open(data, issuer, now(), false).unwrap();
+    let command = Command::Issue {
+        statement,
+        claims: Box::new(claims.clone()),
+        evaluation,
+    };
+    let done = engine.execute(vec![command], at).pop().unwrap().unwrap();
+    engine.flush();
+    match done {
+        Done::Issued { id, .. } => id,
+        other => panic!("not an issuance: {other:?}"),
+    }
+}
+
+/// Signs a status change request of auditor `iss` for `badge`.
+pub fn status_change(
+    iss: &str,
+    key: &trustmark_core::sign::SigningKey,
+    jti: &str,
+    badge: &str,
+    action: trustmark_core::claims::Action,
+) -> String {
+    let claims = trustmark_core::StatusChangeClaims {
+        iss: iss.into(),
+        iat: now(),
+        jti: jti.into(),
+        badge: badge.into(),
+        action,
+        reason: "e2e".into(),
+    };
+    trustmark_core::sign::sign_status_change(&claims, key).unwrap()
+}
+
+/// POSTs a signed status change request; returns the status and the JSON body.
+pub async fn post_status_change(
+    base: &str,
+    badge: &str,
+    request: String,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/badges/{badge}/status"))
+        .header("content-type", "application/trustmark-status+jwt")
+        .body(request)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or_default())
+}
+
+/// A response read whole: status, the headers tests look at, and the body as text.
+pub struct Page {
+    pub status: u16,
+    pub content_type: String,
+    pub language: String,
+    pub body: String,
+}
+
+/// GETs `url`, optionally with an Accept-Language.
+pub async fn get_page(url: &str, accept_language: Option<&str>) -> Page {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(l) = accept_language {
+        req = req.header("accept-language", l);
+    }
+    let r = req.send().await.unwrap();
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (status, content_type, language) = (
+        r.status().as_u16(),
+        header("content-type"),
+        header("content-language"),
+    );
+    Page {
+        status,
+        content_type,
+        language,
+        body: r.text().await.unwrap(),
+    }
+}
+
+/// The text a browser shows for `html` (enough entity decoding for these checks).
+pub fn html_text(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+/// A registry on a fresh data directory `name` with `auditors` (id, name, key) accredited,
+/// serving on an ephemeral loopback port. Returns it, its data directory and base URL.
+pub async fn registry_with(
+    name: &str,
+    auditors: &[(&str, &str, &trustmark_core::sign::SigningKey)],
+) -> (trustmark_registry::Running, PathBuf, String) {
+    let data = temp_dir(name);
+    accredit(&data, "http://127.0.0.1:9", auditors, &[]);
+    let running = serve(&data, false).await;
+    let base = format!("http://{}", running.addr);
+    (running, data, base)
 }
