@@ -163,6 +163,67 @@ async fn operator_commands_online_and_offline() {
         trustmark_core::Reason::Valid
     );
 
+    // The operator's status change was counted by the running registry.
+    assert_eq!(
+        common::metric(&base, "trustmark_status_changes_total").await,
+        1
+    );
+
+    // Withdrawing the old (compromised) badge key: it leaves the key set at once, and the
+    // badge it signed is re-signed under the current key, same id and status index.
+    let old_kid = kid(&old_token);
+    let out = registry(&data, &["key", "withdraw", &old_kid]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("key {old_kid} withdrawn; 1 current badge(s) re-signed under the current key")
+    );
+    let jwks_text = reqwest::get(format!("{base}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let jwks = trustmark_core::Jwks::parse(jwks_text.as_bytes()).unwrap();
+    assert!(jwks.is_withdrawn(&old_kid) && jwks.get(&old_kid).is_none());
+    let served = reqwest::get(format!("{base}/b/{id}/badge.jwt"))
+        .await
+        .unwrap();
+    assert_eq!(
+        served.headers()["content-type"],
+        "application/trustmark+jwt"
+    );
+    let resigned = served.text().await.unwrap();
+    assert_ne!(resigned, old_token);
+    let mut verifier =
+        trustmark_core::Verifier::new(base.as_str(), jwks, Catalogue::rcep_b2b_web_1().unwrap());
+    let list = reqwest::get(format!("{base}/statuslists/1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    verifier.add_status_list(&list).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let fresh = verifier.verify(&resigned, trustmark_core::OriginPolicy::Ignore, now);
+    assert_eq!(
+        fresh.reason,
+        trustmark_core::Reason::Suspended,
+        "{:?}",
+        fresh.detail
+    );
+    let claims = fresh.claims.unwrap();
+    assert_eq!(claims.jti, id);
+    assert_eq!(
+        serde_json::to_value(&claims.status).unwrap(),
+        record["claims"]["status"]
+    );
+    assert_eq!(
+        verifier
+            .verify(&old_token, trustmark_core::OriginPolicy::Ignore, now)
+            .reason,
+        trustmark_core::Reason::UnknownKey
+    );
+
     // Offline: the server is stopped; the same command works on the data directory.
     stop(server);
     assert!(!socket.exists(), "a stopped server removes its socket");

@@ -212,14 +212,7 @@ pub async fn get_badge(
         .store
         .badge(&id)
         .map_err(Problem::internal)?
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::NOT_FOUND,
-                "unknown-badge",
-                "No such badge",
-                format!("no badge {id}"),
-            )
-        })?;
+        .ok_or_else(|| unknown_badge(&id))?;
     let claims: Value =
         trustmark_core::jws::Compact::parse(&record.token, trustmark_core::jws::MAX_TOKEN_LEN)
             .ok()
@@ -235,6 +228,37 @@ pub async fn get_badge(
         "status_list": {"idx": record.idx, "uri": format!("{}/statuslists/{}", state.issuer, record.list)},
     });
     Ok(([(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], Json(body)).into_response())
+}
+
+/// `GET /b/{id}/badge.jwt`: the badge's current token (re-signed after a key withdrawal),
+/// so a site pointing `src=` here keeps a badge that verifies.
+pub async fn badge_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let record = state
+        .store
+        .badge(&id)
+        .map_err(Problem::internal)?
+        .ok_or_else(|| unknown_badge(&id))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/trustmark+jwt"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        record.token,
+    )
+        .into_response())
+}
+
+fn unknown_badge(id: &str) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "unknown-badge",
+        "No such badge",
+        format!("no badge {id}"),
+    )
 }
 
 /// `POST /api/v1/badges/{id}/status`: a status change request signed by the issuing auditor.

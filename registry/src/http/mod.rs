@@ -89,6 +89,7 @@ pub fn app(state: AppState) -> Router {
         .route("/b/{id}", get(page::page))
         .route("/b/{id}/qr.svg", get(qr::qr))
         .route("/b/{id}/badge.svg", get(badge_image::badge_svg))
+        .route("/b/{id}/badge.jwt", get(badges::badge_token))
         .route("/demo", get(demo_page::demo))
         .route(
             "/api/v1/verify",
