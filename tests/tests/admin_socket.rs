@@ -50,7 +50,7 @@ async fn only_the_registrys_own_user_is_served() {
     let data = root.join("data");
 
     let port = free_port();
-    let mut server = Command::new("setpriv")
+    let server = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(&registry)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
@@ -88,10 +88,7 @@ async fn only_the_registrys_own_user_is_served() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    server.wait().unwrap();
+    common::stop(server);
     let _ = std::fs::remove_dir_all(&root);
 }
 

@@ -11,21 +11,8 @@ use common::{accredit, issue_badge, start_in_process, temp_dir};
 
 /// POSTs `body` as `content_type`; returns the status, the content type and the JSON body.
 async fn post(base: &str, content_type: &str, body: String) -> (StatusCode, String, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/v1/verify"))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, ct, r.json().await.unwrap_or_default())
+    let (status, body, ct) = common::post(base, "/api/v1/verify", content_type, body).await;
+    (status, ct, body)
 }
 
 async fn verify(base: &str, items: Value) -> (StatusCode, String, Value) {

@@ -3,15 +3,26 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use trustmark_core::sign::{self, SigningKey};
 use trustmark_core::Catalogue;
 
 mod common;
 use common::{
-    audit_claims, bin, free_port, get_json, post_statement, spawn_registry as serve,
+    audit_claims, bin, free_port, get_json, post_statement, spawn_registry as serve, stop,
     wait_healthy as healthy,
 };
+
+/// A verifier trusting what the registry at `base` serves now: its keys and list 1.
+async fn served_verifier(base: &str) -> (trustmark_core::Verifier, trustmark_core::Jwks) {
+    let jwks_text = common::get_text(&format!("{base}/.well-known/jwks.json")).await;
+    let jwks = trustmark_core::Jwks::parse(jwks_text.as_bytes()).unwrap();
+    let mut verifier =
+        trustmark_core::Verifier::new(base, jwks.clone(), Catalogue::rcep_b2b_web_1().unwrap());
+    let list = common::get_text(&format!("{base}/statuslists/1")).await;
+    verifier.add_status_list(&list).unwrap();
+    (verifier, jwks)
+}
 
 fn registry(data: &Path, args: &[&str]) -> Output {
     let out = Command::new(bin("trustmark-registry"))
@@ -26,13 +37,6 @@ fn registry(data: &Path, args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    child.wait().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,26 +113,8 @@ async fn operator_commands_online_and_offline() {
     let old_token = record["token"].as_str().unwrap().to_owned();
     let out = registry(&data, &["key", "rotate"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("new badge key "));
-    let jwks_text = reqwest::get(format!("{base}/.well-known/jwks.json"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let jwks = trustmark_core::Jwks::parse(jwks_text.as_bytes()).unwrap();
+    let (verifier, jwks) = served_verifier(&base).await;
     assert_eq!(jwks.keys().len(), 4);
-    let list = reqwest::get(format!("{base}/statuslists/1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut verifier = trustmark_core::Verifier::new(
-        base.as_str(),
-        jwks.clone(),
-        Catalogue::rcep_b2b_web_1().unwrap(),
-    );
-    verifier.add_status_list(&list).unwrap();
     let now = chrono::Utc::now().timestamp();
     assert_eq!(
         verifier
@@ -177,13 +163,7 @@ async fn operator_commands_online_and_offline() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("key {old_kid} withdrawn; 1 current badge(s) re-signed under the current key")
     );
-    let jwks_text = reqwest::get(format!("{base}/.well-known/jwks.json"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let jwks = trustmark_core::Jwks::parse(jwks_text.as_bytes()).unwrap();
+    let (verifier, jwks) = served_verifier(&base).await;
     assert!(jwks.is_withdrawn(&old_kid) && jwks.get(&old_kid).is_none());
     let served = reqwest::get(format!("{base}/b/{id}/badge.jwt"))
         .await
@@ -194,15 +174,6 @@ async fn operator_commands_online_and_offline() {
     );
     let resigned = served.text().await.unwrap();
     assert_ne!(resigned, old_token);
-    let mut verifier =
-        trustmark_core::Verifier::new(base.as_str(), jwks, Catalogue::rcep_b2b_web_1().unwrap());
-    let list = reqwest::get(format!("{base}/statuslists/1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    verifier.add_status_list(&list).unwrap();
     let now = chrono::Utc::now().timestamp();
     let fresh = verifier.verify(&resigned, trustmark_core::OriginPolicy::Ignore, now);
     assert_eq!(

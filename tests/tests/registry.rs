@@ -118,27 +118,7 @@ struct Api {
 
 impl Api {
     async fn post(&self, path: &str, media: &str, body: String) -> (StatusCode, Value, String) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", media)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let ct = r
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let body = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&body).unwrap_or(Value::Null),
-            ct,
-        )
+        common::post(&self.base, path, media, body).await
     }
     async fn issue(&self, statement: String) -> (StatusCode, Value, String) {
         self.post(

@@ -7,14 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{bin, free_port, wait_healthy};
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tm-e2e-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{bin, free_port, stop, temp_dir, wait_healthy};
 
 fn serve(data: &Path, port: u16, demo: bool) -> Child {
     let mut cmd = Command::new(bin("trustmark-registry"));
@@ -29,11 +22,17 @@ fn serve(data: &Path, port: u16, demo: bool) -> Child {
     cmd.spawn().unwrap()
 }
 
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    child.wait().unwrap();
+/// A data directory under a fresh `name` folder that has served once in demo mode (the
+/// example auditor and its badge); returns (folder, data directory, port, base URL).
+async fn demo_directory(name: &str) -> (PathBuf, PathBuf, u16, String) {
+    let root = temp_dir(name);
+    let data = root.join("data");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = serve(&data, port, true);
+    wait_healthy(&base).await;
+    stop(server);
+    (root, data, port, base)
 }
 
 /// Waits (10 s at most) for a server that must refuse to start; returns its output.
@@ -65,13 +64,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_example_auditor_keeps_a_registry_in_demo_mode() {
-    let root = dir("example-auditor");
-    let data = root.join("data");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let server = serve(&data, port, true);
-    wait_healthy(&base).await;
-    stop(server);
+    let (root, data, port, base) = demo_directory("example-auditor").await;
 
     // Without --demo the same directory is refused, naming the command that fixes it.
     let out = refused(serve(&data, port, false));
@@ -148,14 +141,8 @@ fn frames(journal: &[u8]) -> Vec<usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_journal_stops_the_registry_and_names_the_offset() {
-    let root = dir("journal-damage");
-    let data = root.join("data");
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     // Several frames: the demo auditor, its badge, then a few operator changes.
-    let server = serve(&data, port, true);
-    wait_healthy(&base).await;
-    stop(server);
+    let (root, data, port, base) = demo_directory("journal-damage").await;
     let id = text(&operator(&data, &["badge", "list"]).stdout)
         .split('\t')
         .next()

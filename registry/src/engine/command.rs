@@ -64,13 +64,6 @@ pub enum Command {
     },
 }
 
-impl Command {
-    /// Key changes run against fully committed state, never mid-batch.
-    pub(crate) fn changes_keys(&self) -> bool {
-        matches!(self, Command::RotateKeys | Command::WithdrawKey { .. })
-    }
-}
-
 /// What a command did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Done {

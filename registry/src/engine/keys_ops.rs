@@ -1,7 +1,7 @@
 //! Key changes: rotation, and withdrawal of a compromised key with re-signing of the
 //! badges it signed. Each runs alone against committed state.
 
-use super::command::{Command, CommandError, Done};
+use super::command::{CommandError, Done};
 use super::plan::Batch;
 use super::Engine;
 use crate::event::{BadgeStatus, Event};
@@ -10,23 +10,7 @@ use trustmark_core::jws::{Compact, MAX_TOKEN_LEN};
 use trustmark_core::{sign, BadgeClaims};
 
 impl Engine {
-    pub(super) fn run_key_command(
-        &mut self,
-        command: Command,
-        now: i64,
-    ) -> Result<Done, CommandError> {
-        match command {
-            Command::RotateKeys => self.rotate(now),
-            Command::WithdrawKey { kid } => self.withdraw(&kid, now),
-            other => {
-                let mut batch = Batch::default();
-                let (events, done) = self.plan(other, now, &mut batch)?;
-                self.commit(events, &batch, now).map(|()| done)
-            }
-        }
-    }
-
-    fn rotate(&mut self, now: i64) -> Result<Done, CommandError> {
+    pub(super) fn rotate(&mut self, now: i64) -> Result<Done, CommandError> {
         self.keys.rotate(&self.data, now)?;
         let (badge_kid, status_kid) = (
             self.keys.badge.kid().to_owned(),
@@ -48,7 +32,7 @@ impl Engine {
     /// published set and every current badge it signed is signed again under the
     /// current badge key, with the same id, claims and status index and a new `iat`
     /// (the new key vouches only for tokens issued after it was published).
-    fn withdraw(&mut self, kid: &str, now: i64) -> Result<Done, CommandError> {
+    pub(super) fn withdraw(&mut self, kid: &str, now: i64) -> Result<Done, CommandError> {
         let published = &self.keys.published;
         if published.is_withdrawn(kid) {
             return Err(KeyRingError::AlreadyWithdrawn(kid.to_owned()).into());

@@ -67,6 +67,12 @@ pub enum OpenError {
     Sign(#[from] sign::SignError),
 }
 
+/// A key change, which runs alone against committed state.
+enum KeyChange {
+    Rotate,
+    Withdraw(String),
+}
+
 /// The registry's writable state.
 pub struct Engine {
     data: PathBuf,
@@ -196,19 +202,25 @@ impl Engine {
                 out.push(Err(CommandError::Journal));
                 continue;
             }
-            if command.changes_keys() {
-                let pending = std::mem::take(&mut events);
-                self.commit_segment(out.get_mut(segment..), pending, &batch, now);
-                batch = plan::Batch::default();
-                let done = self.run_key_command(command, now);
-                out.push(done);
-                segment = out.len();
-                continue;
-            }
-            out.push(self.plan(command, now, &mut batch).map(|(planned, done)| {
-                events.extend(planned);
-                done
-            }));
+            let key_change = match command {
+                Command::RotateKeys => KeyChange::Rotate,
+                Command::WithdrawKey { kid } => KeyChange::Withdraw(kid),
+                other => {
+                    out.push(self.plan(other, now, &mut batch).map(|(planned, done)| {
+                        events.extend(planned);
+                        done
+                    }));
+                    continue;
+                }
+            };
+            let pending = std::mem::take(&mut events);
+            self.commit_segment(out.get_mut(segment..), pending, &batch, now);
+            batch = plan::Batch::default();
+            out.push(match key_change {
+                KeyChange::Rotate => self.rotate(now),
+                KeyChange::Withdraw(kid) => self.withdraw(&kid, now),
+            });
+            segment = out.len();
         }
         self.commit_segment(out.get_mut(segment..), events, &batch, now);
         out

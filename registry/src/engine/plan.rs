@@ -75,7 +75,8 @@ impl Engine {
                     Done::AuditorSuspended,
                 ))
             }
-            // Run alone by `execute`, never planned inside a batch.
+            // `execute` runs key changes alone and never hands them here; refusing keeps
+            // a key change from ever acting on a half-planned batch.
             Command::RotateKeys | Command::WithdrawKey { .. } => Err(CommandError::WriterStopped),
         }
     }

@@ -208,11 +208,7 @@ pub async fn get_badge(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let record = state
-        .store
-        .badge(&id)
-        .map_err(Problem::internal)?
-        .ok_or_else(|| unknown_badge(&id))?;
+    let record = find(&state, &id)?;
     let claims: Value =
         trustmark_core::jws::Compact::parse(&record.token, trustmark_core::jws::MAX_TOKEN_LEN)
             .ok()
@@ -236,11 +232,7 @@ pub async fn badge_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let record = state
-        .store
-        .badge(&id)
-        .map_err(Problem::internal)?
-        .ok_or_else(|| unknown_badge(&id))?;
+    let record = find(&state, &id)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/trustmark+jwt"),
@@ -252,13 +244,20 @@ pub async fn badge_token(
         .into_response())
 }
 
-fn unknown_badge(id: &str) -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "unknown-badge",
-        "No such badge",
-        format!("no badge {id}"),
-    )
+/// The badge with this id, or the 404 problem.
+fn find(state: &AppState, id: &str) -> Result<crate::store::BadgeRecord, Problem> {
+    state
+        .store
+        .badge(id)
+        .map_err(Problem::internal)?
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "unknown-badge",
+                "No such badge",
+                format!("no badge {id}"),
+            )
+        })
 }
 
 /// `POST /api/v1/badges/{id}/status`: a status change request signed by the issuing auditor.

@@ -348,3 +348,48 @@ pub async fn registry_with(
     let base = format!("http://{}", running.addr);
     (running, data, base)
 }
+
+/// Stops a registry process the way an init system does (SIGTERM) and waits for it.
+pub fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait().unwrap();
+}
+
+/// POSTs `body` as `media` to `base` + `path`; returns the status, the JSON body (null if
+/// none) and the response's content type.
+pub async fn post(
+    base: &str,
+    path: &str,
+    media: &str,
+    body: String,
+) -> (reqwest::StatusCode, serde_json::Value, String) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("content-type", media)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        ct,
+    )
+}
+
+/// The body of a GET that must answer 200.
+pub async fn get_text(url: &str) -> String {
+    let r = reqwest::get(url).await.unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.text().await.unwrap()
+}
