@@ -139,15 +139,17 @@ describe('jose rejects the forged and unknown-key vectors', () => {
     });
   }
 
-  // unknown_key vectors signed by a key that is not in the set at all. (The
-  // other unknown_key vectors — a retired key outside its window, the status
-  // key signing a badge — use keys that ARE in the set and are TrustMark
-  // policy on the JWKS extension members, which a generic library ignores.)
+  // unknown_key vectors signed by a key that is not in the set at all: a stranger's
+  // key, and a key the registry withdrew (listed under `withdrawn`, outside `keys`, so
+  // a generic library does not trust it either). (The other unknown_key vectors — a
+  // retired key outside its window, the status key signing a badge — use keys that ARE
+  // in the set and are TrustMark policy on the JWKS extension members, which a generic
+  // library ignores.)
   const notInSet = badgeCases.filter(
     (c) => c.expect.reason === 'unknown_key' && !jwkForKid(decodeProtectedHeader(c.token).kid),
   );
   test('unknown_key vectors signed outside the set exist', () => {
-    assert.deepEqual(notInSet.map((c) => c.name), ['unknown-key']);
+    assert.deepEqual(notInSet.map((c) => c.name), ['unknown-key', 'withdrawn-key']);
   });
   for (const c of notInSet) {
     test(`${c.name}: no key in the JWKS verifies it`, async () => {

@@ -1,6 +1,6 @@
 //! The registry's operational and discovery surface over a real socket: `/metrics`, the
-//! registry metadata and the URLs it names, the OpenAPI document against the router, and
-//! 405 problem documents.
+//! registry metadata and the URLs it names, the OpenAPI document against the router and
+//! against the problem types the handlers answer, and 405 problem documents.
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -235,4 +235,89 @@ async fn wrong_method_is_a_405_problem_with_allow() {
     }
     running.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// `(status, kind)` of every `Problem::new(...)` in the HTTP handlers' source (status
+/// `None` where it is a variable), plus `Problem::internal`.
+fn problem_kinds() -> Vec<(Option<u16>, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../registry/src/http");
+    let mut kinds = vec![(Some(500), "internal".to_owned())];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for chunk in source.split("Problem::new(").skip(1) {
+            let mut args = chunk.split(',').map(str::trim);
+            let status = args.next().unwrap();
+            // `Problem::new(status, kind, ...)` with variables (the 4xx rewriter): its
+            // kinds are documented once for every route, and checked below by name.
+            let Some(kind) = args.next().unwrap().strip_prefix('"') else {
+                continue;
+            };
+            let kind = kind.trim_end_matches('"').to_owned();
+            let status = match status.strip_prefix("StatusCode::") {
+                None => None,
+                Some("BAD_REQUEST") => Some(400),
+                Some("FORBIDDEN") => Some(403),
+                Some("NOT_FOUND") => Some(404),
+                Some("CONFLICT") => Some(409),
+                Some("PAYLOAD_TOO_LARGE") => Some(413),
+                Some("UNSUPPORTED_MEDIA_TYPE") => Some(415),
+                Some("UNPROCESSABLE_ENTITY") => Some(422),
+                Some("INTERNAL_SERVER_ERROR") => Some(500),
+                Some("SERVICE_UNAVAILABLE") => Some(503),
+                Some(other) => panic!("add StatusCode::{other} to this test's table"),
+            };
+            kinds.push((status, kind));
+        }
+    }
+    kinds
+}
+
+#[test]
+fn openapi_lists_every_problem_type_the_handlers_answer() {
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../registry/openapi.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // Which problem types each documented status of each operation lists.
+    let mut listed: Vec<(u16, String)> = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let schema = &response["content"]["application/problem+json"]["schema"];
+                for t in schema["properties"]["type"]["enum"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    listed.push((status.parse().unwrap(), t.as_str().unwrap().to_owned()));
+                }
+            }
+        }
+    }
+    let global = doc["info"]["description"].as_str().unwrap();
+    for kind in ["method-not-allowed", "timeout", "not-found", "client-error"] {
+        assert!(
+            global.contains(&format!("`/problems/{kind}`")),
+            "/problems/{kind} (any route) is not in the document's description"
+        );
+    }
+    let kinds = problem_kinds();
+    assert!(kinds.len() >= 30, "problem table not found: {kinds:?}");
+    for (status, kind) in kinds {
+        // Refused only for the operator's `auditor add`, which no HTTP route runs.
+        if kind == "auditor-exists" {
+            continue;
+        }
+        let t = format!("/problems/{kind}");
+        let found = listed
+            .iter()
+            .any(|(s, k)| *k == t && status.is_none_or(|status| status == *s));
+        assert!(
+            found,
+            "{t} ({status:?}) is answered but listed in no response of the OpenAPI document"
+        );
+    }
 }

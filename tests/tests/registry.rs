@@ -585,14 +585,17 @@ async fn status_list_caching_headers_and_conditional_get() {
         lists["status_lists"],
         json!([format!("{}/statuslists/1", running.issuer)])
     );
-    assert_eq!(
-        http.get(format!("{base}/statuslists/7"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
-    );
+    for other in ["7", "0", "01", "+1", "1.0", "-1"] {
+        assert_eq!(
+            http.get(format!("{base}/statuslists/{other}"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::NOT_FOUND,
+            "/statuslists/{other}"
+        );
+    }
     running.stop().await.unwrap();
 }
 

@@ -360,3 +360,21 @@ fn lists_are_re_signed_as_they_age_and_on_key_changes() {
     verifier(&e);
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[test]
+fn a_badge_over_the_size_cap_is_refused_not_failed() {
+    // A long issuer URL appears four times in a badge (iss, trust_mark_type, ref, status).
+    let issuer = format!("https://registry.example/{}", "p".repeat(1500));
+    let data = std::env::temp_dir().join(format!("tm-engine-large-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let mut e = Engine::open(&data, &issuer, T, false).unwrap();
+    one(&mut e, add("lab", &lab()), T).unwrap();
+    assert!(matches!(
+        one(&mut e, issue("lab", &lab(), "big-1", T), T),
+        Err(CommandError::Sign(
+            trustmark_core::sign::SignError::TooLarge { max: 8192 }
+        ))
+    ));
+    assert!(e.store().badges().unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(data);
+}

@@ -199,6 +199,12 @@ pub fn command_problem(e: CommandError) -> Problem {
             "No change",
             e.to_string(),
         ),
+        E::Sign(trustmark_core::sign::SignError::TooLarge { max }) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "badge-too-large",
+            "Badge too large",
+            format!("the badge would exceed {max} bytes; list fewer or shorter aliases, or shorten the organisation's name"),
+        ),
         E::AuditExpired => Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "audit-expired",

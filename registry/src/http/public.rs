@@ -26,6 +26,10 @@ pub async fn status_list(
             "no status list with this number",
         )
     };
+    // Only the canonical decimal names a list: `+1` or `01` would be a second URL for it.
+    if n.is_empty() || n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_found());
+    }
     let n: usize = n.parse().map_err(|_| not_found())?;
     let signed = {
         let lists = state
