@@ -59,6 +59,50 @@ pub enum CliError {
     /// The operating system gave no randomness.
     #[error("the operating system's random number generator failed")]
     Random,
+    /// No trust source: no --registry, --bundle or --jwks, and no default registry.
+    #[error(
+        "no trusted registry: give --registry URL, --bundle FILE, or --jwks FILE with --issuer URL"
+    )]
+    NoTrust,
+    /// `--registry` is not an issuer URL.
+    #[error("'{0}' is not a registry URL")]
+    RegistryUrl(String),
+    /// A bundle file is not usable.
+    #[error("{}: {detail}", path.display())]
+    Bundle {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// The network request failed.
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    /// The registry answered with an error status.
+    #[error("{url} answered {status}")]
+    RegistryAnswer {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The registry served a document that is not what it should be.
+    #[error("the registry served an unusable document: {0}")]
+    RegistryDocument(&'static str),
+    /// The registry's key set is refused.
+    #[error("the registry's key set is not usable: {0}")]
+    RegistryKeys(trustmark_core::KeyError),
+    /// The config file does not parse.
+    #[error("config file {}: {detail}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl CliError {
@@ -75,7 +119,23 @@ impl CliError {
             }
             CliError::StatusList { .. } => "pass the file served at the badge's status list URL",
             CliError::WriteKey { .. } => "choose a path that does not exist yet",
-            CliError::Catalogue | CliError::Random | CliError::Write(_) => return None,
+            CliError::NoTrust => {
+                "e.g. --registry https://registry.example, or set TRUSTMARK_REGISTRY, or `registry` in the config file"
+            }
+            CliError::RegistryUrl(_) => {
+                "give the registry's issuer URL, e.g. https://registry.example (http only for loopback)"
+            }
+            CliError::Config { .. } => "the config file takes `registry = \"https://…\"`",
+            CliError::Bundle { .. } => "make a bundle with `trustmark bundle fetch --registry URL -o FILE`",
+            CliError::Fetch(_) | CliError::RegistryAnswer { .. } => {
+                "check the address and the network; --timeout SECS allows slower answers"
+            }
+            CliError::RegistryDocument(_) | CliError::RegistryKeys(_) => {
+                "is this URL a TrustMark registry? Its /.well-known/trustmark-registry should answer"
+            }
+            CliError::Catalogue | CliError::Random | CliError::Write(_) | CliError::Runtime(_) => {
+                return None
+            }
         })
     }
 }

@@ -2,10 +2,13 @@
 
 mod cli;
 mod cmd;
+mod config;
 mod error;
+mod fetch;
 mod input;
 mod report;
 mod time;
+mod trust;
 
 use clap::Parser;
 use error::CliError;
@@ -44,10 +47,19 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut err = std::io::stderr().lock();
+    let timeout = cli.timeout;
     let result = match &cli.command {
-        cli::Command::Verify(args) => cmd::verify::run(args, &mut out, &mut err),
+        cli::Command::Verify(args) => cmd::verify::run(args, timeout, &mut out, &mut err),
+        cli::Command::VerifyBulk(_) => cmd::bulk::run(),
+        cli::Command::Bundle(cli::BundleCommand::Fetch(args)) => {
+            cmd::bundle::run(args, timeout, &mut out)
+        }
         cli::Command::Status(cli::StatusCommand::Inspect(args)) => cmd::status::run(args, &mut out),
         cli::Command::Keygen(args) => cmd::keygen::run(args, &mut out),
+        cli::Command::Audit(_) => cmd::audit::run(),
+        cli::Command::Badge(_) => cmd::badge::run(),
+        cli::Command::Completions(args) => cmd::docs::completions(args, &mut out),
+        cli::Command::Man => cmd::docs::man(&mut out),
     };
     match result {
         Ok(status) => ExitCode::from(status as u8),

@@ -1,8 +1,8 @@
 //! `trustmark status inspect`: decode a status list token and print its facts.
 
 use crate::cli::InspectArgs;
-use crate::cmd::verify::load_jwks;
 use crate::error::CliError;
+use crate::trust::load_jwks;
 use crate::{input, time, Status};
 use serde_json::json;
 use std::io::Write;

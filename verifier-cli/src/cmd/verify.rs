@@ -1,11 +1,13 @@
-//! `trustmark verify`: one badge, offline.
+//! `trustmark verify`: one badge token, or every badge a site carries, against files, a
+//! bundle or a registry.
 
 use crate::cli::VerifyArgs;
 use crate::error::CliError;
+use crate::trust::{self, Source};
 use crate::{input, report, time, Status};
 use std::io::Write;
-use trustmark_core::jws::{MAX_STATUS_LIST_TOKEN_LEN, MAX_TOKEN_LEN};
-use trustmark_core::{origin, Catalogue, Jwks, OriginPolicy, Outcome, Reason, Verdict, Verifier};
+use trustmark_core::jws::MAX_TOKEN_LEN;
+use trustmark_core::{origin, OriginPolicy, Outcome, Reason, Verdict, Verifier};
 
 /// Reading stops here; anything longer than a token's cap is malformed either way.
 const READ_CAP: usize = 64 * 1024;
@@ -19,28 +21,39 @@ pub fn status_for(verdict: Verdict) -> Status {
     }
 }
 
-pub fn load_jwks(path: &std::path::Path) -> Result<Jwks, CliError> {
-    let text =
-        input::read_file(&path.to_string_lossy(), 1024 * 1024)?.ok_or_else(|| CliError::Read {
-            path: path.to_owned(),
-            source: std::io::Error::other("larger than 1 MiB"),
-        })?;
-    Jwks::parse(&text).map_err(|source| CliError::Jwks {
-        path: path.to_owned(),
-        source,
-    })
+/// A current-thread runtime for the network calls of one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)
+}
+
+/// The verifier of any source; a registry is fetched now.
+pub fn verifier(
+    source: &Source,
+    timeout: u64,
+    now: i64,
+    err: &mut impl Write,
+) -> Result<Verifier, CliError> {
+    match source {
+        Source::Registry(issuer) => {
+            let fetcher = crate::fetch::Fetcher::new(std::time::Duration::from_secs(timeout))?;
+            let bundle = runtime()?.block_on(trust::fetch_registry(&fetcher, issuer, now))?;
+            trust::verifier_of(&bundle, err)
+        }
+        local => trust::load_offline(local, err),
+    }
 }
 
 pub fn run(
     args: &VerifyArgs,
+    timeout: u64,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<Status, CliError> {
-    let (Some(jwks_path), Some(issuer)) = (&args.jwks, &args.issuer) else {
-        return Err(CliError::Usage(
-            "offline verification needs --jwks FILE and --issuer URL",
-        ));
-    };
+    let source =
+        trust::source(&args.trust, crate::config::default_registry()?)?.ok_or(CliError::NoTrust)?;
     let origin = match (&args.origin, args.ignore_origin) {
         (Some(o), false) => Some(origin::canonicalize(o).map_err(CliError::Origin)?),
         (None, true) => None,
@@ -55,22 +68,13 @@ pub fn run(
         None => time::now(),
     };
     let token = input::token(&args.input, READ_CAP)?;
-    let catalogue = Catalogue::rcep_b2b_web_1().map_err(|_| CliError::Catalogue)?;
-    let mut verifier = Verifier::new(issuer.clone(), load_jwks(jwks_path)?, catalogue);
-    for path in &args.status_lists {
-        let text = input::read_file(&path.to_string_lossy(), MAX_STATUS_LIST_TOKEN_LEN + 1024)?;
-        let text = text
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default();
-        if let Err(problem) = verifier.add_status_list(text.trim()) {
-            // The verdict reflects it; the warning says which file was at fault.
-            let _ = writeln!(err, "warning: status list {}: {problem}", path.display());
-        }
-    }
+    let verifier = verifier(&source, timeout, time::now(), err)?;
 
     let outcome = match &token.text {
         Some(t) => {
-            let policy = origin.as_deref().map_or(OriginPolicy::Ignore, OriginPolicy::Require);
+            let policy = origin
+                .as_deref()
+                .map_or(OriginPolicy::Ignore, OriginPolicy::Require);
             verifier.verify(t, policy, at)
         }
         None => Outcome {
