@@ -7,6 +7,7 @@ mod error;
 mod fetch;
 mod input;
 mod report;
+mod site;
 mod time;
 mod trust;
 
