@@ -38,13 +38,14 @@ fn assert_valid(v: &jsonschema::Validator, instance: &Value, what: &str) {
     assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
 }
 
-const SCHEMAS: [&str; 7] = [
+const SCHEMAS: [&str; 8] = [
     "badge-claims",
     "status-list-claims",
     "audit-statement",
     "status-change",
     "jwks",
     "verify-output",
+    "verify-bulk-record",
     "indicator-catalogue",
 ];
 

@@ -103,6 +103,14 @@ pub enum CliError {
     /// The async runtime could not start.
     #[error("cannot start the network runtime: {0}")]
     Runtime(std::io::Error),
+
+    // verify-bulk (cmd/bulk): failures of the run as a whole; a bad line is a record.
+    /// The input held no line to check (empty, or only blank lines and a CSV header).
+    #[error("{0} has no line to check")]
+    BulkEmpty(String),
+    /// A verification worker ended without an answer (a defect, never an input problem).
+    #[error("a verification worker stopped without an answer")]
+    BulkWorker,
 }
 
 impl CliError {
@@ -133,9 +141,14 @@ impl CliError {
             CliError::RegistryDocument(_) | CliError::RegistryKeys(_) => {
                 "is this URL a TrustMark registry? Its /.well-known/trustmark-registry should answer"
             }
-            CliError::Catalogue | CliError::Random | CliError::Write(_) | CliError::Runtime(_) => {
-                return None
+            CliError::BulkEmpty(_) => {
+                "give one token, site or domain per line, or CSV with an origin,token header"
             }
+            CliError::Catalogue
+            | CliError::Random
+            | CliError::Write(_)
+            | CliError::Runtime(_)
+            | CliError::BulkWorker => return None,
         })
     }
 }

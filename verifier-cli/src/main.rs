@@ -51,7 +51,7 @@ fn main() -> ExitCode {
     let timeout = cli.timeout;
     let result = match &cli.command {
         cli::Command::Verify(args) => cmd::verify::run(args, timeout, &mut out, &mut err),
-        cli::Command::VerifyBulk(_) => cmd::bulk::run(),
+        cli::Command::VerifyBulk(args) => cmd::bulk::run(args, timeout, &mut out, &mut err),
         cli::Command::Bundle(cli::BundleCommand::Fetch(args)) => {
             cmd::bundle::run(args, timeout, &mut out)
         }
