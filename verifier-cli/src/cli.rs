@@ -121,8 +121,10 @@ pub struct BulkArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
 
-    /// Tokens without an origin (plain token lines) are checked without one. Without
-    /// this flag such lines are refused, as `verify` refuses a token without --origin.
+    /// Check tokens that name no origin (plain token lines, CSV rows with an empty
+    /// origin) without an origin check. Without this flag each such line is reported as
+    /// not checked (`"error": "origin_required"`, exit 2), as `verify` refuses a token
+    /// without --origin.
     #[arg(long)]
     pub ignore_origin: bool,
 
