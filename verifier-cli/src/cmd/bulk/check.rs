@@ -38,9 +38,9 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(format: BulkFormat) -> Self {
+    fn new(format: BulkFormat, capacity: usize) -> Self {
         Sink {
-            encoder: Encoder::new(format),
+            encoder: Encoder::new(format, capacity),
             tally: Tally::default(),
         }
     }
@@ -182,7 +182,14 @@ fn csv_row(
 
 /// Checks a batch of offline lines (on a worker thread).
 fn offline(ctx: &Context, mode: Mode, lines: &[Line], bytes: u64) -> Result<Done, CliError> {
-    let mut sink = Sink::new(ctx.format);
+    // A record echoes its line and adds the claims: about twice the line, plus a little.
+    let capacity = lines
+        .iter()
+        .map(|l| match &l.text {
+            Text::Line(t) | Text::Oversize(t) | Text::NotUtf8(t) => 2 * t.len() + 1024,
+        })
+        .sum();
+    let mut sink = Sink::new(ctx.format, capacity);
     for line in lines {
         offline_line(ctx, mode, line, &mut sink)?;
     }
@@ -202,7 +209,7 @@ fn rank(v: Verdict) -> u8 {
 /// Looks a site up and checks every badge it carries; the record reports the best one
 /// (the first in discovery order among equals) and how many were found.
 async fn site(ctx: &Context, line: &Line, text: &str, bytes: u64) -> Result<Done, CliError> {
-    let mut sink = Sink::new(ctx.format);
+    let mut sink = Sink::new(ctx.format, 4096);
     let n = line.number;
     let found = {
         // A closed semaphore cannot happen (it is never closed); then fetch unbounded.
