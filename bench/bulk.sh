@@ -5,7 +5,7 @@
 # Usage: bench/bulk.sh [ROUNDS]   (installs GNU time from Debian if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-3}
+rounds=${1:-5}
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
 cargo build --release -q -p trustmark-cli -p trustmark-bench
 bin=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release

@@ -43,7 +43,7 @@ struct Args {
     #[arg(long, default_value_t = 10_000)]
     small: usize,
     /// Rounds (each: raw, small bulk, raw, bulk).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     rounds: usize,
     /// Where to write the bundle and the input files (default: a temporary directory).
     #[arg(long)]
@@ -177,7 +177,7 @@ fn pinned_raw_rate() -> f64 {
         Command::new(&me)
     };
     let out = cmd
-        .args(["--raw-only", "2"])
+        .args(["--raw-only", "1.5"])
         .output()
         .unwrap_or_else(|_| fail("running the raw measurement"));
     String::from_utf8_lossy(&out.stdout)
@@ -317,25 +317,31 @@ fn main() {
         rss_small.push(s.max_rss_kib as f64);
     }
     println!("\nsummary (median of {} rounds):", args.rounds);
-    println!(
-        "  raw ed25519-dalek verify_strict, one core : {:>10.0} badges/s",
-        median(&raws)
+    let row = |label: &str, value: String| println!("  {label:<42}: {value}");
+    row(
+        "raw ed25519-dalek verify_strict, one core",
+        format!("{:>10.0} badges/s", median(&raws)),
     );
-    println!(
-        "  trustmark verify-bulk, {cores} cores          : {:>10.0} badges/s ({} lines)",
-        median(&bulks),
-        args.lines
+    row(
+        &format!("trustmark verify-bulk, {cores} cores"),
+        format!("{:>10.0} badges/s ({} lines)", median(&bulks), args.lines),
     );
-    println!(
-        "  ratio bulk/raw                            : {:>10.3}  (median of per-round ratios; target >= 1.6)",
-        median(&ratios)
+    row(
+        "ratio bulk/raw",
+        format!(
+            "{:>10.3}  (median of per-round ratios; target >= 1.6)",
+            median(&ratios)
+        ),
     );
-    println!(
-        "  peak RSS                                  : {:>7.0} KiB for {} lines, {:.0} KiB for {} lines",
-        median(&rss_small),
-        args.small,
-        median(&rss_big),
-        args.lines
+    row(
+        "peak RSS",
+        format!(
+            "{:>7.0} KiB for {} lines, {:.0} KiB for {} lines",
+            median(&rss_small),
+            args.small,
+            median(&rss_big),
+            args.lines
+        ),
     );
     if args.work.is_none() {
         let _ = std::fs::remove_dir_all(&work);
