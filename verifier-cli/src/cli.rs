@@ -32,14 +32,15 @@ pub enum Command {
     /// Status list tools.
     #[command(subcommand)]
     Status(StatusCommand),
-    /// Generate an Ed25519 key pair (an auditor key): private JWK to FILE (mode 0600),
-    /// public JWK to standard output.
+    /// Generate an auditor key: private JWK to FILE (mode 0600), public JWK to standard
+    /// output for the registry operator.
+    #[command(after_help = KEYGEN_EXAMPLES)]
     Keygen(KeygenArgs),
     /// Sign and submit audit statements (auditors).
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Revoke, suspend or reinstate a badge with a signed request (the issuing auditor).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = BADGE_EXAMPLES)]
     Badge(BadgeCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -194,9 +195,39 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
+const KEYGEN_EXAMPLES: &str = "\
+The auditor's workflow:
+  1. trustmark keygen -o auditor.jwk > auditor.pub.jwk
+  2. Give auditor.pub.jwk (never auditor.jwk) to the registry operator, who accredits it:
+       trustmark-registry auditor add --id YOUR-ID --name 'Your Lab' --key auditor.pub.jwk
+  3. trustmark audit submit --registry https://registry.example --key auditor.jwk \\
+       --auditor YOUR-ID audit.json";
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  trustmark audit sign --key auditor.jwk --auditor apac-trust-audit docs/examples/audit-pass.json
+  trustmark audit submit --registry https://registry.example --key auditor.jwk \\
+    --auditor apac-trust-audit docs/examples/audit-pass.json
+
+The audit file is JSON (schemas/audit-input.schema.json; docs/cli.md describes it): site,
+optional aliases, organisation {name, country, registration}, audited_at (RFC 3339 or unix
+seconds), valid_days, optional report_uri and languages, and the 12 indicator values by id.
+Exit codes: 0 done; 1 refused by the registry; 2 could not sign or submit (usage, invalid
+audit file, key, network).";
+
+const BADGE_EXAMPLES: &str = "\
+Examples:
+  trustmark badge suspend b_q3Xo0kM9Vd2mTj0PZ1y7Aw --reason 'Payment redirects failing' \\
+    --registry https://registry.example --key auditor.jwk --auditor apac-trust-audit
+  trustmark badge reinstate b_q3Xo0kM9Vd2mTj0PZ1y7Aw --reason 'Re-tested: fixed' ...
+Changes to one badge need a later second each: a request signed in the same second as the
+badge's last change is refused (stale-request). Revoked is final.
+Exit codes: 0 changed; 1 refused by the registry; 2 could not sign or submit.";
+
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
-    /// Where to write the private JWK (created with mode 0600; never overwritten).
+    /// Where to write the private JWK (created with mode 0600; never overwritten). This
+    /// is the --key of `audit sign`, `audit submit` and `badge`; keep it secret.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
 }
@@ -204,7 +235,8 @@ pub struct KeygenArgs {
 /// The auditor's identity for signed requests.
 #[derive(Debug, Args, Clone)]
 pub struct AuditorArgs {
-    /// The auditor's private key file (from `trustmark keygen`; mode 0600).
+    /// The auditor's private key file (from `trustmark keygen -o FILE`); refused unless
+    /// only its owner can read it (mode 0600 or 0400).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
 
@@ -215,9 +247,11 @@ pub struct AuditorArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Validate an audit file and print the signed audit statement.
+    /// Validate an audit file and print the signed audit statement (one line).
+    #[command(after_help = AUDIT_EXAMPLES)]
     Sign(AuditSignArgs),
     /// Sign an audit file and submit it; prints the badge id, its page and the embed code.
+    #[command(after_help = AUDIT_EXAMPLES)]
     Submit(AuditSubmitArgs),
 }
 
@@ -226,7 +260,9 @@ pub struct AuditSignArgs {
     #[command(flatten)]
     pub auditor: AuditorArgs,
 
-    /// The audit file (JSON; see docs/examples/).
+    /// The audit file (JSON, schemas/audit-input.schema.json; see docs/examples/), or -
+    /// for standard input. Checked before anything is signed; failing indicators are
+    /// warned about, not refused (the registry refuses them).
     pub audit: PathBuf,
 }
 
@@ -239,8 +275,14 @@ pub struct AuditSubmitArgs {
     #[command(flatten)]
     pub auditor: AuditorArgs,
 
-    /// The audit file (JSON; see docs/examples/).
+    /// The audit file (JSON, schemas/audit-input.schema.json; see docs/examples/), or -
+    /// for standard input.
     pub audit: PathBuf,
+
+    /// Print the registry's answer as one JSON object: on success its badge (id, token,
+    /// ref, status, score) and the embed code; on a refusal its problem document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,6 +310,11 @@ pub struct BadgeChangeArgs {
 
     #[command(flatten)]
     pub auditor: AuditorArgs,
+
+    /// Print the registry's answer as one JSON object (`{"id","status"}`, or its problem
+    /// document on a refusal).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -103,6 +103,11 @@ pub enum CliError {
     /// The async runtime could not start.
     #[error("cannot start the network runtime: {0}")]
     Runtime(std::io::Error),
+
+    // The auditor's client (audit sign|submit, badge revoke|suspend|reinstate).
+    /// An auditor command stopped before the registry decided anything.
+    #[error(transparent)]
+    Auditor(#[from] crate::auditor::AuditorError),
 }
 
 impl CliError {
@@ -133,6 +138,7 @@ impl CliError {
             CliError::RegistryDocument(_) | CliError::RegistryKeys(_) => {
                 "is this URL a TrustMark registry? Its /.well-known/trustmark-registry should answer"
             }
+            CliError::Auditor(e) => return e.hint(),
             CliError::Catalogue | CliError::Random | CliError::Write(_) | CliError::Runtime(_) => {
                 return None
             }

@@ -1,5 +1,6 @@
 //! `trustmark`: the only place that prints a fatal error or picks an exit code.
 
+mod auditor;
 mod cli;
 mod cmd;
 mod config;
@@ -57,8 +58,8 @@ fn main() -> ExitCode {
         }
         cli::Command::Status(cli::StatusCommand::Inspect(args)) => cmd::status::run(args, &mut out),
         cli::Command::Keygen(args) => cmd::keygen::run(args, &mut out),
-        cli::Command::Audit(_) => cmd::audit::run(),
-        cli::Command::Badge(_) => cmd::badge::run(),
+        cli::Command::Audit(c) => cmd::audit::run(c, timeout, &mut out, &mut err),
+        cli::Command::Badge(c) => cmd::badge::run(c, timeout, &mut out, &mut err),
         cli::Command::Completions(args) => cmd::docs::completions(args, &mut out),
         cli::Command::Man => cmd::docs::man(&mut out),
     };
