@@ -393,3 +393,109 @@ pub async fn get_text(url: &str) -> String {
     assert!(r.status().is_success(), "{url}: {}", r.status());
     r.text().await.unwrap()
 }
+
+/// A finished run of one of the workspace's binaries.
+pub struct Run {
+    pub args: Vec<String>,
+    pub out: std::process::Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    /// Everything needed to understand a failure without rerunning it.
+    pub fn context(&self) -> String {
+        format!(
+            "args: {:?}\nexit: {}\nstdout:\n{}\nstderr:\n{}",
+            self.args,
+            self.code(),
+            self.stdout(),
+            self.stderr()
+        )
+    }
+    /// Asserts the exit code, showing the whole run when it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), code, "\n{}", self.context());
+        self
+    }
+    /// Asserts that standard error holds `text`.
+    pub fn expect_stderr(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr().contains(text),
+            "stderr lacks {text:?}\n{}",
+            self.context()
+        );
+        self
+    }
+    /// Standard output parsed as one JSON value.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout().trim())
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.context()))
+    }
+}
+
+/// Runs binary `name` of this workspace build with `args` (standard input empty). The
+/// environment's default registry and config file are cleared so only the flags count.
+pub fn run_bin(name: &str, args: &[&str]) -> Run {
+    let out = Command::new(bin(name))
+        .args(args)
+        .env_remove("TRUSTMARK_REGISTRY")
+        .env("TRUSTMARK_CONFIG", "/nonexistent/trustmark-config.toml")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        out,
+    }
+}
+
+/// Sleeps into the next wall-clock second, so a request signed now is strictly newer
+/// than a change made before the call (status changes compare whole seconds).
+pub async fn next_second() {
+    let ms = chrono::Utc::now().timestamp_subsec_millis();
+    tokio::time::sleep(Duration::from_millis(u64::from(1000 - ms.min(999)) + 20)).await;
+}
+
+/// Verifies `token` for `origin` with the `trustmark` binary, offline, against what the
+/// registry at `base` serves right now (its JWKS and every status list, fetched over
+/// HTTP into `dir`). Returns the run; its `--json` object says the verdict.
+pub async fn verify_with_served(base: &str, token: &str, origin: &str, dir: &Path) -> Run {
+    let jwks = dir.join("served-jwks.json");
+    std::fs::write(
+        &jwks,
+        get_text(&format!("{base}/.well-known/jwks.json")).await,
+    )
+    .unwrap();
+    let badge = dir.join("served-badge.jwt");
+    std::fs::write(&badge, token).unwrap();
+    let badge_arg = format!("@{}", badge.display());
+    let mut args: Vec<String> = [
+        "verify",
+        &badge_arg,
+        "--jwks",
+        jwks.to_str().unwrap(),
+        "--issuer",
+        base,
+        "--origin",
+        origin,
+        "--json",
+    ]
+    .map(String::from)
+    .to_vec();
+    let lists = get_json(&format!("{base}/statuslists")).await;
+    for (i, url) in lists["status_lists"].as_array().unwrap().iter().enumerate() {
+        let file = dir.join(format!("served-list-{i}.jwt"));
+        std::fs::write(&file, get_text(url.as_str().unwrap()).await).unwrap();
+        args.extend(["--status-list".into(), file.to_str().unwrap().into()]);
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_bin("trustmark", &argv)
+}

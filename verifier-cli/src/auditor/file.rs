@@ -220,10 +220,12 @@ fn schema_problems(value: &Value) -> Result<Vec<FieldProblem>, AuditFileError> {
                     problems.push(FieldProblem::new(format!("{at}/{}", segment(name)), what));
                 }
             }
-            Kind::Format { .. } if at == "/audited_at" => problems.push(FieldProblem::new(
-                at,
-                "not an RFC 3339 time (e.g. 2026-11-20T17:00:00+08:00) nor unix seconds",
-            )),
+            Kind::Format { .. } | Kind::Pattern { .. } if at == "/audited_at" => {
+                problems.push(FieldProblem::new(
+                    at,
+                    "not an RFC 3339 time (e.g. 2026-11-20T17:00:00+08:00) nor unix seconds",
+                ))
+            }
             Kind::Pattern { .. } if at == "/organisation/country" => {
                 problems.push(FieldProblem::new(
                     at,

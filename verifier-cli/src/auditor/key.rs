@@ -180,7 +180,8 @@ mod tests {
             .to_jwk_value()
             .to_string();
         let badge_key = private_jwk(8).replacen('{', r#"{"trustmark_use":"badge","#, 1);
-        let cases: Vec<(&str, String, u32, fn(&KeyFileError) -> bool)> = vec![
+        type Case = (&'static str, String, u32, fn(&KeyFileError) -> bool);
+        let cases: Vec<Case> = vec![
             ("group.jwk", private_jwk(7), 0o640, |e| {
                 matches!(e, KeyFileError::Permissions { mode: 0o640 })
             }),

@@ -33,35 +33,41 @@ fn sign(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<Status, CliError> {
-    let token = signed_statement(&args.auditor, &args.audit, err)?;
+    let (token, _) = signed_statement(&args.auditor, &args.audit, err)?;
     crate::print_line(out, &token)?;
     Ok(Status::Valid)
 }
 
-/// Reads, checks and signs the audit file; warnings and notes go to `err`.
+/// Reads, checks and signs the audit file; warnings and notes go to `err`. Returns the
+/// token and the site it is for.
 fn signed_statement(
     who: &AuditorArgs,
     path: &Path,
     err: &mut impl Write,
-) -> Result<String, CliError> {
+) -> Result<(String, String), CliError> {
     let iss = auditor::auditor_id(&who.auditor)?;
+    let shown_path = if path == Path::new("-") {
+        Path::new("standard input")
+    } else {
+        path
+    };
     let bytes = input::read_file(&path.to_string_lossy(), file::MAX_FILE)?.ok_or_else(|| {
         AuditorError::AuditFileTooLarge {
-            path: path.to_owned(),
+            path: shown_path.to_owned(),
         }
     })?;
     let catalogue = Catalogue::rcep_b2b_web_1().map_err(|_| CliError::Catalogue)?;
     // The file before the key: its problems are the likelier ones and need no secret.
     let prepared = file::prepare(&bytes, iss, auditor::fresh_jti()?, time::now(), &catalogue)
         .map_err(|source| AuditorError::AuditFile {
-            path: path.to_owned(),
+            path: shown_path.to_owned(),
             source,
         })?;
     let key = key::load(&who.key)?;
     tell(&prepared, err);
     let token = trustmark_core::sign::sign_audit_statement(&prepared.claims, &key)
         .map_err(AuditorError::from)?;
-    Ok(token)
+    Ok((token, prepared.claims.sub))
 }
 
 /// Normalised inputs and what the registry will refuse, before anything is signed.
@@ -149,7 +155,7 @@ fn submit(
     err: &mut impl Write,
 ) -> Result<Status, CliError> {
     let registry = auditor::registry(args.registry.as_deref())?;
-    let token = signed_statement(&args.auditor, &args.audit, err)?;
+    let (token, site) = signed_statement(&args.auditor, &args.audit, err)?;
     let url = format!("{registry}/api/v1/badges");
     match api::post(timeout, &url, api::AUDIT_MEDIA, token)? {
         Answer::Done(mut body) => {
@@ -163,7 +169,7 @@ fn submit(
                     .as_u64()
                     .map_or(String::new(), |s| format!(" (score {s}/100)"));
                 format!(
-                    "issued badge {id}{score}\nverification page: {page}\n\nEmbed it in the site's pages:\n{script}\n{element}\n\nWithout JavaScript:\n{fallback}",
+                    "issued badge {id} for {site}{score}\nverification page: {page}\n\nEmbed it in the site's pages:\n{script}\n{element}\n\nWithout JavaScript:\n{fallback}",
                     id = badge.id,
                     page = badge.page,
                 )
