@@ -7,7 +7,8 @@ use std::path::PathBuf;
 /// Verify TrustMark website badges, inspect status lists, and sign auditors' statements.
 ///
 /// Exit codes: 0 valid, 1 checked and not valid, 2 could not check (usage, unreadable
-/// input, network, missing or stale status list).
+/// input, network, missing or stale status list). Auditor commands (audit, badge): 0
+/// done, 1 refused by the registry, 2 could not sign or submit.
 #[derive(Debug, Parser)]
 #[command(name = "trustmark", version, propagate_version = true)]
 pub struct Cli {
@@ -288,16 +289,20 @@ pub struct AuditSubmitArgs {
 #[derive(Debug, Subcommand)]
 pub enum BadgeCommand {
     /// Revoke a badge (final).
+    #[command(after_help = BADGE_EXAMPLES)]
     Revoke(BadgeChangeArgs),
     /// Suspend a badge.
+    #[command(after_help = BADGE_EXAMPLES)]
     Suspend(BadgeChangeArgs),
     /// Reinstate a suspended badge.
+    #[command(after_help = BADGE_EXAMPLES)]
     Reinstate(BadgeChangeArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct BadgeChangeArgs {
-    /// The badge id.
+    /// The badge id (the last part of its page URL, .../b/<id>).
+    #[arg(value_name = "BADGE_ID")]
     pub id: String,
 
     /// Why (shown on the badge's public page; one line, at most 200 characters).

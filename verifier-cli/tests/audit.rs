@@ -370,6 +370,11 @@ fn help_walks_an_auditor_through_keygen_accreditation_and_submission() {
             "audit submit --help lacks {words:?}:\n{help}"
         );
     }
-    let help = trustmark(&["badge", "--help"]).stdout();
-    assert!(help.contains("stale-request"), "{help}");
+    for action in ["revoke", "suspend", "reinstate"] {
+        let help = trustmark(&["badge", action, "--help"]).stdout();
+        assert!(
+            help.contains("stale-request") && help.contains("<BADGE_ID>"),
+            "{help}"
+        );
+    }
 }

@@ -162,7 +162,12 @@ fn submit(
             let badge = issued(&body, &url)?;
             let (script, element, fallback) = embed(&badge.base, &badge.id);
             let text = if args.json {
-                body["embed"] = json!({"script": script, "element": element, "fallback": fallback});
+                if let Some(members) = body.as_object_mut() {
+                    members.insert(
+                        "embed".into(),
+                        json!({"script": script, "element": element, "fallback": fallback}),
+                    );
+                }
                 body.to_string()
             } else {
                 let score = body["score"]
