@@ -92,7 +92,9 @@ fn check(path: &Path) -> Result<SigningKey, KeyFileError> {
     if !meta.is_file() {
         return Err(KeyFileError::NotFile);
     }
-    let mut bytes = Zeroizing::new(Vec::new());
+    // Room for the whole cap up front: a growing buffer would leave unwiped copies of
+    // the secret behind in the allocations it outgrew.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE as usize + 1));
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_KEY_FILE + 1).read_to_end(&mut bytes))
         .map_err(KeyFileError::Read)?;
