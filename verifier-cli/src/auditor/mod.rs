@@ -57,9 +57,6 @@ pub enum AuditorError {
     /// The statement's claims could not be serialised (a build defect).
     #[error("the statement could not be serialised")]
     Serialize,
-    /// The built-in audit file schema does not compile (a build defect).
-    #[error("the built-in audit file schema is invalid")]
-    Schema,
     /// The registry answered with something that is neither its success answer nor a
     /// problem document, so nothing can be said about what it did.
     #[error("{url} answered {status} with {what}")]
@@ -96,7 +93,7 @@ impl AuditorError {
             AuditorError::Unexpected { .. } => {
                 "is --registry the registry's issuer URL (as in its badges' iss), without /api/...?"
             }
-            AuditorError::Serialize | AuditorError::Schema => return None,
+            AuditorError::Serialize => return None,
         })
     }
 }
