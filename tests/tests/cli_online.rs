@@ -789,13 +789,23 @@ async fn bundles_go_stale_with_their_lists_and_status_inspect_fetches_and_verifi
     let file = dir.join("list.jwt");
     std::fs::write(&file, list).unwrap();
     let run = trustmark_cli(
-        &["status", "inspect", file.to_str().unwrap(), "--registry", &base],
+        &[
+            "status",
+            "inspect",
+            file.to_str().unwrap(),
+            "--registry",
+            &base,
+        ],
         &dir,
         &[],
     )
     .await;
     run.expect_code(0);
-    assert!(run.stdout.contains("signature: verified"), "{}", run.context());
+    assert!(
+        run.stdout.contains("signature: verified"),
+        "{}",
+        run.context()
+    );
     // Other keys: the signature does not verify, exit 1.
     let jwks = root().join("testdata/vectors/jwks/registry.json");
     let run = trustmark_cli(

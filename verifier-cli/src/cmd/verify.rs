@@ -97,6 +97,9 @@ async fn checker<'a>(
         (Source::Registry(issuer), Some(fetcher)) => Ok(Checker::Online(
             Online::connect(fetcher, issuer, Cache::from_env(), err).await?,
         )),
+        // Never reached (callers pass a fetcher for a registry); an error, not a nested
+        // runtime.
+        (Source::Registry(_), None) => Err(CliError::Usage("a registry source needs the network")),
         (local, _) => Ok(Checker::Offline(verifier(local, 0, 0, &mut err)?)),
     }
 }
