@@ -187,7 +187,8 @@ pub struct InspectArgs {
     pub issuer: Option<String>,
 
     /// Verify against this registry's published keys (fetched). Default for a URL:
-    /// TRUSTMARK_REGISTRY, then the config file.
+    /// TRUSTMARK_REGISTRY, then the config file; with none, a URL is checked against
+    /// the keys of the issuer the list names, and the output says so.
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
 

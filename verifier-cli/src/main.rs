@@ -1,12 +1,15 @@
 //! `trustmark`: the only place that prints a fatal error or picks an exit code.
 
 mod auditor;
+mod cache;
 mod cli;
 mod cmd;
 mod config;
 mod error;
 mod fetch;
+mod files;
 mod input;
+mod online;
 mod report;
 mod site;
 mod time;
@@ -56,7 +59,9 @@ fn main() -> ExitCode {
         cli::Command::Bundle(cli::BundleCommand::Fetch(args)) => {
             cmd::bundle::run(args, timeout, &mut out)
         }
-        cli::Command::Status(cli::StatusCommand::Inspect(args)) => cmd::status::run(args, &mut out),
+        cli::Command::Status(cli::StatusCommand::Inspect(args)) => {
+            cmd::status::run(args, timeout, &mut out, &mut err)
+        }
         cli::Command::Keygen(args) => cmd::keygen::run(args, &mut out),
         cli::Command::Audit(c) => cmd::audit::run(c, timeout, &mut out, &mut err),
         cli::Command::Badge(c) => cmd::badge::run(c, timeout, &mut out, &mut err),

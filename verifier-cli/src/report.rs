@@ -78,6 +78,11 @@ pub fn shown(text: &str) -> Cow<'_, str> {
 
 /// Human text: the verdict line, the key facts, and the detail if any.
 pub fn human(outcome: &Outcome, origin: Option<&str>) -> String {
+    human_found(outcome, origin, None)
+}
+
+/// Human text for a badge found on a site: as [`human`], with where it was found.
+pub fn human_found(outcome: &Outcome, origin: Option<&str>, found: Option<&str>) -> String {
     let mut out = format!("{} ({})", headline(outcome.reason), outcome.reason.code());
     if let Some(c) = &outcome.claims {
         out.push_str(&format!("\n  site:     {}", shown(&c.sub)));
@@ -109,6 +114,9 @@ pub fn human(outcome: &Outcome, origin: Option<&str>) -> String {
     }
     if let Some(o) = origin {
         out.push_str(&format!("\n  checked:  for {}", shown(o)));
+    }
+    if let Some(f) = found {
+        out.push_str(&format!("\n  found:    {}", shown(f)));
     }
     if let Some(d) = &outcome.detail {
         out.push_str(&format!("\n  detail:   {}", shown(d)));

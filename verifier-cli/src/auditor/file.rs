@@ -524,10 +524,6 @@ mod tests {
         }
     }
 
-    fn pointers(v: &Value) -> Vec<String> {
-        refused(v).into_iter().map(|p| p.pointer).collect()
-    }
-
     #[test]
     fn the_passing_example_maps_onto_the_statement_claims() {
         let p = prepare_value(&example("audit-pass.json")).unwrap();
