@@ -17,7 +17,7 @@ mod trust;
 
 use clap::Parser;
 use error::CliError;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Exit statuses (SPEC 5): 0 valid, 1 checked and not valid, 2 could not check.
@@ -50,6 +50,8 @@ fn main() -> ExitCode {
         }
     };
     let stdout = std::io::stdout();
+    report::set_colour(report::colour_for(stdout.is_terminal()));
+    let stderr_colour = report::colour_for(std::io::stderr().is_terminal());
     let mut out = stdout.lock();
     let mut err = std::io::stderr().lock();
     let timeout = cli.timeout;
@@ -71,9 +73,21 @@ fn main() -> ExitCode {
     match result {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            if let Some(hint) = e.hint() {
-                let _ = writeln!(err, "hint: {hint}");
+            let (error, hint) = if stderr_colour {
+                let red = anstyle::Style::new()
+                    .bold()
+                    .fg_color(Some(anstyle::AnsiColor::Red.into()));
+                let bold = anstyle::Style::new().bold();
+                (
+                    format!("{}error:{}", red.render(), red.render_reset()),
+                    format!("{}hint:{}", bold.render(), bold.render_reset()),
+                )
+            } else {
+                ("error:".to_owned(), "hint:".to_owned())
+            };
+            let _ = writeln!(err, "{error} {e}");
+            if let Some(text) = e.hint() {
+                let _ = writeln!(err, "{hint} {text}");
             }
             ExitCode::from(Status::Unknown as u8)
         }
