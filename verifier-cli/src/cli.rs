@@ -24,6 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Verify one badge, or every badge a website carries.
+    #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
     /// Verify many badges or sites, one per input line.
     VerifyBulk(BulkArgs),
@@ -44,8 +45,10 @@ pub enum Command {
     #[command(subcommand, after_help = BADGE_EXAMPLES)]
     Badge(BadgeCommand),
     /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
     /// Print the man page (roff).
+    #[command(after_help = "Example:\n  trustmark man > trustmark.1 && man ./trustmark.1")]
     Man,
 }
 
@@ -144,6 +147,7 @@ pub struct BulkArgs {
 #[derive(Debug, Subcommand)]
 pub enum BundleCommand {
     /// Fetch a registry's keys and every status list into one file for offline use.
+    #[command(after_help = BUNDLE_EXAMPLES)]
     Fetch(BundleFetchArgs),
 }
 
@@ -161,6 +165,7 @@ pub struct BundleFetchArgs {
 #[derive(Debug, Subcommand)]
 pub enum StatusCommand {
     /// Decode a status list token (a file, - or a URL) and print its facts.
+    #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
 }
 
@@ -196,6 +201,34 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  trustmark verify https://www.supplier.example --registry https://registry.example
+  trustmark verify supplier.example --json               # registry from TRUSTMARK_REGISTRY
+  trustmark verify @badge.jwt --origin https://www.supplier.example --bundle registry.bundle
+  trustmark verify @badge.jwt --origin supplier.example \\
+    --jwks jwks.json --issuer https://registry.example --status-list list.jwt
+Exit codes: 0 valid; 1 checked and not valid; 2 could not check (network, stale or missing
+status list, unreadable input, usage).";
+
+const BUNDLE_EXAMPLES: &str = "\
+Examples:
+  trustmark bundle fetch --registry https://registry.example -o registry.bundle
+  trustmark verify-bulk suppliers.txt --bundle registry.bundle > results.ndjson
+Refresh it more often than the status lists' ttl (10 minutes at the reference registry):
+  */5 * * * * trustmark bundle fetch --registry https://registry.example -o /var/lib/trustmark/registry.bundle";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  trustmark status inspect https://registry.example/statuslists/1 --index 48213
+  trustmark status inspect list.jwt --jwks jwks.json --issuer https://registry.example --json";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  trustmark completions bash > /etc/bash_completion.d/trustmark
+  trustmark completions zsh > \"${fpath[1]}/_trustmark\"
+  trustmark completions fish > ~/.config/fish/completions/trustmark.fish";
 
 const KEYGEN_EXAMPLES: &str = "\
 The auditor's workflow:
