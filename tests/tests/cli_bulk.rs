@@ -17,9 +17,11 @@ use common::{
     status_change, temp_dir,
 };
 
-/// Serves `body` at `/.well-known/trustmark.jwt` (404 when `None`) after `delay`.
+/// Serves `body` at `/.well-known/trustmark.jwt` (404 when `None`) after `delay`, and a
+/// home page without badge markup.
 async fn site(listener: tokio::net::TcpListener, body: Option<String>, delay: Duration) {
-    let app = axum::Router::new().route(
+    let page = || async { axum::response::Html("<!doctype html><title>Supplier</title><p>Hello") };
+    let app = axum::Router::new().route("/", get(page)).route(
         "/.well-known/trustmark.jwt",
         get(move || {
             let body = body.clone();
@@ -194,6 +196,14 @@ async fn sites_in_bulk_against_a_real_registry() {
         assert_eq!(records[3]["origin"], copy);
         assert_eq!(records[3]["badge"]["sub"], good);
         assert_eq!(records[6]["badge"]["sub"], two);
+        assert!(
+            records[5]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("/.well-known/trustmark.jwt"),
+            "{}",
+            records[5]
+        );
         assert!(records[2]["origin"].is_null());
         assert!(
             stderr.contains("  verdict: valid 4, invalid 3, unknown 1"),

@@ -38,7 +38,8 @@ fn assert_valid(v: &jsonschema::Validator, instance: &Value, what: &str) {
     assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
 }
 
-const SCHEMAS: [&str; 8] = [
+const SCHEMAS: [&str; 9] = [
+    "audit-input",
     "badge-claims",
     "status-list-claims",
     "audit-statement",
@@ -104,6 +105,51 @@ fn schemas_reject_what_the_format_forbids() {
         !jwks.is_valid(&with_private),
         "jwks schema accepted a private key"
     );
+}
+
+#[test]
+fn the_audit_file_examples_fit_the_audit_file_schema() {
+    let v = validator("audit-input");
+    for name in ["audit-pass", "audit-fail"] {
+        assert_valid(&v, &load(&format!("docs/examples/{name}.json")), name);
+    }
+    // A draft (null for what is not measured yet) is an audit file too: `audit sign`
+    // refuses it by its nulls, not the schema.
+    let mut draft = load("docs/examples/audit-pass.json");
+    draft["indicators"]["contact_reachability"] = Value::Null;
+    assert_valid(&v, &draft, "a draft");
+    type Mutation = (&'static str, fn(&mut Value));
+    let mutations: Vec<Mutation> = vec![
+        ("a misspelt member", |f| f["valid_day"] = json!(30)),
+        ("an unknown indicator", |f| {
+            f["indicators"]["tls"] = json!(1)
+        }),
+        ("a missing indicator", |f| {
+            f["indicators"]
+                .as_object_mut()
+                .unwrap()
+                .remove("tls_configuration");
+        }),
+        ("a value as text", |f| {
+            f["indicators"]["tls_configuration"] = json!("1")
+        }),
+        ("a lowercase country", |f| {
+            f["organisation"]["country"] = json!("cn")
+        }),
+        ("an audit date in words", |f| {
+            f["audited_at"] = json!("20 November 2026")
+        }),
+        ("401 days", |f| f["valid_days"] = json!(401)),
+        ("no organisation", |f| {
+            f.as_object_mut().unwrap().remove("organisation");
+        }),
+    ];
+    let pass = load("docs/examples/audit-pass.json");
+    for (what, mutate) in mutations {
+        let mut f = pass.clone();
+        mutate(&mut f);
+        assert!(!v.is_valid(&f), "the audit file schema accepted {what}");
+    }
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 /// Verify TrustMark website badges, inspect status lists, and sign auditors' statements.
 ///
 /// Exit codes: 0 valid, 1 checked and not valid, 2 could not check (usage, unreadable
-/// input, network, missing or stale status list).
+/// input, network, missing or stale status list). Auditor commands (audit, badge): 0
+/// done, 1 refused by the registry, 2 could not sign or submit.
 #[derive(Debug, Parser)]
 #[command(name = "trustmark", version, propagate_version = true)]
 pub struct Cli {
@@ -23,8 +24,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Verify one badge, or every badge a website carries.
+    #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
     /// Verify many badges or sites, one per input line.
+    #[command(after_help = BULK_EXAMPLES)]
     VerifyBulk(BulkArgs),
     /// Offline bundles of a registry's keys and status lists.
     #[command(subcommand)]
@@ -32,18 +35,21 @@ pub enum Command {
     /// Status list tools.
     #[command(subcommand)]
     Status(StatusCommand),
-    /// Generate an Ed25519 key pair (an auditor key): private JWK to FILE (mode 0600),
-    /// public JWK to standard output.
+    /// Generate an auditor key: private JWK to FILE (mode 0600), public JWK to standard
+    /// output for the registry operator.
+    #[command(after_help = KEYGEN_EXAMPLES)]
     Keygen(KeygenArgs),
     /// Sign and submit audit statements (auditors).
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Revoke, suspend or reinstate a badge with a signed request (the issuing auditor).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = BADGE_EXAMPLES)]
     Badge(BadgeCommand),
     /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
     /// Print the man page (roff).
+    #[command(after_help = "Example:\n  trustmark man > trustmark.1 && man ./trustmark.1")]
     Man,
 }
 
@@ -144,6 +150,7 @@ pub struct BulkArgs {
 #[derive(Debug, Subcommand)]
 pub enum BundleCommand {
     /// Fetch a registry's keys and every status list into one file for offline use.
+    #[command(after_help = BUNDLE_EXAMPLES)]
     Fetch(BundleFetchArgs),
 }
 
@@ -161,6 +168,7 @@ pub struct BundleFetchArgs {
 #[derive(Debug, Subcommand)]
 pub enum StatusCommand {
     /// Decode a status list token (a file, - or a URL) and print its facts.
+    #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
 }
 
@@ -187,7 +195,8 @@ pub struct InspectArgs {
     pub issuer: Option<String>,
 
     /// Verify against this registry's published keys (fetched). Default for a URL:
-    /// TRUSTMARK_REGISTRY, then the config file.
+    /// TRUSTMARK_REGISTRY, then the config file; with none, a URL is checked against
+    /// the keys of the issuer the list names, and the output says so.
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
 
@@ -196,9 +205,77 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  trustmark verify https://www.supplier.example --registry https://registry.example
+  trustmark verify supplier.example --json               # registry from TRUSTMARK_REGISTRY
+  trustmark verify @badge.jwt --origin https://www.supplier.example --bundle registry.bundle
+  trustmark verify @badge.jwt --origin supplier.example \\
+    --jwks jwks.json --issuer https://registry.example --status-list list.jwt
+Exit codes: 0 valid; 1 checked and not valid; 2 could not check (network, stale or missing
+status list, unreadable input, usage).";
+
+const BULK_EXAMPLES: &str = "\
+Examples:
+  trustmark verify-bulk suppliers.csv --bundle registry.bundle > results.ndjson   # origin,token CSV
+  trustmark verify-bulk sites.txt --registry https://registry.example --format csv > results.csv
+  trustmark verify-bulk tokens.txt --bundle registry.bundle --ignore-origin     # tokens alone
+  export-suppliers | trustmark verify-bulk - --bundle registry.bundle            # standard input
+One record per non-blank input line, in input order; a summary on standard error.
+Exit code: the worst verdict (2 if any line could not be checked, else 1 if any is not
+valid, else 0).";
+
+const BUNDLE_EXAMPLES: &str = "\
+Examples:
+  trustmark bundle fetch --registry https://registry.example -o registry.bundle
+  trustmark verify-bulk suppliers.txt --bundle registry.bundle > results.ndjson
+Refresh it more often than the status lists' ttl (10 minutes at the reference registry):
+  */5 * * * * trustmark bundle fetch --registry https://registry.example -o /var/lib/trustmark/registry.bundle";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  trustmark status inspect https://registry.example/statuslists/1 --index 48213
+  trustmark status inspect list.jwt --jwks jwks.json --issuer https://registry.example --json";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  trustmark completions bash > /etc/bash_completion.d/trustmark
+  trustmark completions zsh > \"${fpath[1]}/_trustmark\"
+  trustmark completions fish > ~/.config/fish/completions/trustmark.fish";
+
+const KEYGEN_EXAMPLES: &str = "\
+The auditor's workflow:
+  1. trustmark keygen -o auditor.jwk > auditor.pub.jwk
+  2. Give auditor.pub.jwk (never auditor.jwk) to the registry operator, who accredits it:
+       trustmark-registry auditor add --id YOUR-ID --name 'Your Lab' --key auditor.pub.jwk
+  3. trustmark audit submit --registry https://registry.example --key auditor.jwk \\
+       --auditor YOUR-ID audit.json";
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  trustmark audit sign --key auditor.jwk --auditor apac-trust-audit docs/examples/audit-pass.json
+  trustmark audit submit --registry https://registry.example --key auditor.jwk \\
+    --auditor apac-trust-audit docs/examples/audit-pass.json
+
+The audit file is JSON (schemas/audit-input.schema.json; docs/cli.md describes it): site,
+optional aliases, organisation {name, country, registration}, audited_at (RFC 3339 or unix
+seconds), valid_days, optional report_uri and languages, and the 12 indicator values by id.
+Exit codes: 0 done; 1 refused by the registry; 2 could not sign or submit (usage, invalid
+audit file, key, network).";
+
+const BADGE_EXAMPLES: &str = "\
+Examples:
+  trustmark badge suspend b_q3Xo0kM9Vd2mTj0PZ1y7Aw --reason 'Payment redirects failing' \\
+    --registry https://registry.example --key auditor.jwk --auditor apac-trust-audit
+  trustmark badge reinstate b_q3Xo0kM9Vd2mTj0PZ1y7Aw --reason 'Re-tested: fixed' ...
+Changes to one badge need a later second each: a request signed in the same second as the
+badge's last change is refused (stale-request). Revoked is final.
+Exit codes: 0 changed; 1 refused by the registry; 2 could not sign or submit.";
+
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
-    /// Where to write the private JWK (created with mode 0600; never overwritten).
+    /// Where to write the private JWK (created with mode 0600; never overwritten). This
+    /// is the --key of `audit sign`, `audit submit` and `badge`; keep it secret.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
 }
@@ -206,7 +283,8 @@ pub struct KeygenArgs {
 /// The auditor's identity for signed requests.
 #[derive(Debug, Args, Clone)]
 pub struct AuditorArgs {
-    /// The auditor's private key file (from `trustmark keygen`; mode 0600).
+    /// The auditor's private key file (from `trustmark keygen -o FILE`); refused unless
+    /// only its owner can read it (mode 0600 or 0400).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
 
@@ -217,9 +295,11 @@ pub struct AuditorArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Validate an audit file and print the signed audit statement.
+    /// Validate an audit file and print the signed audit statement (one line).
+    #[command(after_help = AUDIT_EXAMPLES)]
     Sign(AuditSignArgs),
     /// Sign an audit file and submit it; prints the badge id, its page and the embed code.
+    #[command(after_help = AUDIT_EXAMPLES)]
     Submit(AuditSubmitArgs),
 }
 
@@ -228,7 +308,9 @@ pub struct AuditSignArgs {
     #[command(flatten)]
     pub auditor: AuditorArgs,
 
-    /// The audit file (JSON; see docs/examples/).
+    /// The audit file (JSON, schemas/audit-input.schema.json; see docs/examples/), or -
+    /// for standard input. Checked before anything is signed; failing indicators are
+    /// warned about, not refused (the registry refuses them).
     pub audit: PathBuf,
 }
 
@@ -241,23 +323,33 @@ pub struct AuditSubmitArgs {
     #[command(flatten)]
     pub auditor: AuditorArgs,
 
-    /// The audit file (JSON; see docs/examples/).
+    /// The audit file (JSON, schemas/audit-input.schema.json; see docs/examples/), or -
+    /// for standard input.
     pub audit: PathBuf,
+
+    /// Print the registry's answer as one JSON object: on success its badge (id, token,
+    /// ref, status, score) and the embed code; on a refusal its problem document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum BadgeCommand {
     /// Revoke a badge (final).
+    #[command(after_help = BADGE_EXAMPLES)]
     Revoke(BadgeChangeArgs),
     /// Suspend a badge.
+    #[command(after_help = BADGE_EXAMPLES)]
     Suspend(BadgeChangeArgs),
     /// Reinstate a suspended badge.
+    #[command(after_help = BADGE_EXAMPLES)]
     Reinstate(BadgeChangeArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct BadgeChangeArgs {
-    /// The badge id.
+    /// The badge id (the last part of its page URL, .../b/<id>).
+    #[arg(value_name = "BADGE_ID")]
     pub id: String,
 
     /// Why (shown on the badge's public page; one line, at most 200 characters).
@@ -270,6 +362,11 @@ pub struct BadgeChangeArgs {
 
     #[command(flatten)]
     pub auditor: AuditorArgs,
+
+    /// Print the registry's answer as one JSON object (`{"id","status"}`, or its problem
+    /// document on a refusal).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -104,6 +104,42 @@ pub enum CliError {
     #[error("cannot start the network runtime: {0}")]
     Runtime(std::io::Error),
 
+    // The auditor's client (audit sign|submit, badge revoke|suspend|reinstate).
+    /// An auditor command stopped before the registry decided anything.
+    #[error(transparent)]
+    Auditor(#[from] crate::auditor::AuditorError),
+
+    // Site discovery, the cache, bundle writing and status inspect over the network.
+    /// A site input that is not an https (or loopback http) URL.
+    #[error(
+        "'{0}' is not a site to fetch (https://…, http:// only for loopback, or a bare domain)"
+    )]
+    SiteUrl(String),
+    /// The site answered an error status for a page or a badge's src.
+    #[error("{url} answered {status}")]
+    SiteAnswer {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// A `<trustmark-badge src>` that is not an https (or loopback http) URL.
+    #[error("the badge src '{src}' on {page} is not an https URL")]
+    BadgeSrc {
+        /// The page carrying the element.
+        page: String,
+        /// The attribute as written.
+        src: String,
+    },
+    /// A file (the bundle) could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+
     // verify-bulk (cmd/bulk): failures of the run as a whole; a bad line is a record.
     /// The input held no line to check (empty, or only blank lines and a CSV header).
     #[error("{0} has no line to check")]
@@ -141,6 +177,16 @@ impl CliError {
             CliError::RegistryDocument(_) | CliError::RegistryKeys(_) => {
                 "is this URL a TrustMark registry? Its /.well-known/trustmark-registry should answer"
             }
+            CliError::Auditor(e) => return e.hint(),
+
+            CliError::SiteUrl(_) => "give the site as https://host[/page] or a bare domain",
+            CliError::SiteAnswer { .. } => {
+                "check the address; the site must answer the page (or /) with 200"
+            }
+            CliError::BadgeSrc { .. } => {
+                "the site's badge markup is broken; its owner should fix the src"
+            }
+            CliError::WriteFile { .. } => "check that the directory exists and is writable",
             CliError::BulkEmpty(_) => {
                 "give one token, site or domain per line, or CSV with an origin,token header"
             }

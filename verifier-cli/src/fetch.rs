@@ -10,6 +10,15 @@ pub const MAX_REDIRECTS: usize = 5;
 /// Seconds to establish a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Largest `/.well-known/trustmark.jwt` read: room for a few dozen badges.
+pub const MAX_WELL_KNOWN: usize = 64 * 1024;
+/// Largest page read when looking for badge markup. Supplier home pages with inlined
+/// assets run to a few hundred KiB; a page past this is refused rather than parsed.
+pub const MAX_PAGE: usize = 2 * 1024 * 1024;
+/// Largest answer read from a `<trustmark-badge src>` URL: one token (at most 8 KiB)
+/// and some whitespace.
+pub const MAX_BADGE_SRC: usize = trustmark_core::jws::MAX_TOKEN_LEN + 1024;
+
 /// What a fetch returned.
 #[derive(Debug, Clone)]
 pub struct Fetched {
@@ -21,8 +30,10 @@ pub struct Fetched {
     pub content_type: Option<String>,
     /// `ETag`, if any.
     pub etag: Option<String>,
-    /// `Cache-Control: max-age`, if any.
+    /// `Cache-Control: max-age`, if any; `no-cache` and `no-store` read as 0.
     pub max_age: Option<u64>,
+    /// `Cache-Control: no-store`: the answer must not be written to a cache.
+    pub no_store: bool,
     /// The body (empty for 304).
     pub body: Vec<u8>,
 }
@@ -98,6 +109,16 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
+    }
+}
+
+/// Whether the tool fetches from `url` at all: https anywhere, http only on a loopback
+/// host (the same rule as for origins), so markup cannot make it fetch in clear text.
+pub fn is_fetchable(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback(url),
+        _ => false,
     }
 }
 
@@ -209,11 +230,10 @@ impl Fetcher {
         };
         let content_type = header(&response, reqwest::header::CONTENT_TYPE);
         let etag = header(&response, reqwest::header::ETAG);
-        let max_age = header(&response, reqwest::header::CACHE_CONTROL).and_then(|v| {
-            v.split(',')
-                .find_map(|d| d.trim().strip_prefix("max-age="))
-                .and_then(|n| n.parse().ok())
-        });
+        let cache_control = header(&response, reqwest::header::CACHE_CONTROL);
+        let (max_age, no_store) = cache_control
+            .as_deref()
+            .map_or((None, false), parse_cache_control);
         let status = response.status().as_u16();
         let final_url = response.url().to_string();
         let mut body = Vec::new();
@@ -229,9 +249,31 @@ impl Fetcher {
             content_type,
             etag,
             max_age,
+            no_store,
             body,
         })
     }
+}
+
+/// `max-age` and `no-store` of a `Cache-Control` value. `no-cache` and `no-store` mean
+/// "revalidate every time", so they read as a max-age of 0 whatever else is listed.
+fn parse_cache_control(value: &str) -> (Option<u64>, bool) {
+    let mut max_age = None;
+    let (mut no_cache, mut no_store) = (false, false);
+    for directive in value.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if let Some(n) = lower.strip_prefix("max-age=") {
+            max_age = n.trim_matches('"').parse().ok();
+        } else if lower == "no-cache" {
+            no_cache = true;
+        } else if lower == "no-store" {
+            no_store = true;
+        }
+    }
+    if no_cache || no_store {
+        max_age = Some(0);
+    }
+    (max_age, no_store)
 }
 
 fn parse(url: &str) -> Result<reqwest::Url, FetchError> {
@@ -239,4 +281,26 @@ fn parse(url: &str) -> Result<reqwest::Url, FetchError> {
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| FetchError::Url(url.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    // Cache-Control as registries and CDNs write it.
+    use super::*;
+
+    #[test]
+    fn cache_control_directives() {
+        assert_eq!(
+            parse_cache_control("public, max-age=300"),
+            (Some(300), false)
+        );
+        assert_eq!(parse_cache_control("Max-Age=\"60\""), (Some(60), false));
+        assert_eq!(
+            parse_cache_control("max-age=300, no-cache"),
+            (Some(0), false)
+        );
+        assert_eq!(parse_cache_control("no-store"), (Some(0), true));
+        assert_eq!(parse_cache_control("public"), (None, false));
+        assert_eq!(parse_cache_control("max-age=-1"), (None, false));
+    }
 }

@@ -1,11 +1,15 @@
 //! `trustmark`: the only place that prints a fatal error or picks an exit code.
 
+mod auditor;
+mod cache;
 mod cli;
 mod cmd;
 mod config;
 mod error;
 mod fetch;
+mod files;
 mod input;
+mod online;
 mod report;
 mod site;
 mod time;
@@ -13,7 +17,7 @@ mod trust;
 
 use clap::Parser;
 use error::CliError;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Exit statuses (SPEC 5): 0 valid, 1 checked and not valid, 2 could not check.
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
         }
     };
     let stdout = std::io::stdout();
+    report::set_colour(report::colour_for(stdout.is_terminal()));
+    let stderr_colour = report::colour_for(std::io::stderr().is_terminal());
     let mut out = stdout.lock();
     let mut err = std::io::stderr().lock();
     let timeout = cli.timeout;
@@ -55,19 +61,33 @@ fn main() -> ExitCode {
         cli::Command::Bundle(cli::BundleCommand::Fetch(args)) => {
             cmd::bundle::run(args, timeout, &mut out)
         }
-        cli::Command::Status(cli::StatusCommand::Inspect(args)) => cmd::status::run(args, &mut out),
+        cli::Command::Status(cli::StatusCommand::Inspect(args)) => {
+            cmd::status::run(args, timeout, &mut out, &mut err)
+        }
         cli::Command::Keygen(args) => cmd::keygen::run(args, &mut out),
-        cli::Command::Audit(_) => cmd::audit::run(),
-        cli::Command::Badge(_) => cmd::badge::run(),
+        cli::Command::Audit(c) => cmd::audit::run(c, timeout, &mut out, &mut err),
+        cli::Command::Badge(c) => cmd::badge::run(c, timeout, &mut out, &mut err),
         cli::Command::Completions(args) => cmd::docs::completions(args, &mut out),
         cli::Command::Man => cmd::docs::man(&mut out),
     };
     match result {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            if let Some(hint) = e.hint() {
-                let _ = writeln!(err, "hint: {hint}");
+            let (error, hint) = if stderr_colour {
+                let red = anstyle::Style::new()
+                    .bold()
+                    .fg_color(Some(anstyle::AnsiColor::Red.into()));
+                let bold = anstyle::Style::new().bold();
+                (
+                    format!("{}error:{}", red.render(), red.render_reset()),
+                    format!("{}hint:{}", bold.render(), bold.render_reset()),
+                )
+            } else {
+                ("error:".to_owned(), "hint:".to_owned())
+            };
+            let _ = writeln!(err, "{error} {e}");
+            if let Some(text) = e.hint() {
+                let _ = writeln!(err, "{hint} {text}");
             }
             ExitCode::from(Status::Unknown as u8)
         }

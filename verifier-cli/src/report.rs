@@ -27,6 +27,37 @@ pub fn json(outcome: &Outcome, origin: Option<&str>) -> String {
     serde_json::to_string(&report).unwrap_or_default()
 }
 
+/// Whether human output may be coloured: set once by `main` (standard output is a
+/// terminal and `NO_COLOR` is not set).
+static COLOUR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns colour on or off for [`human`] output.
+pub fn set_colour(on: bool) {
+    COLOUR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The verdict line in its colour (green valid, red not valid, yellow could not check),
+/// or plain when colour is off. The words carry the verdict either way.
+fn paint(line: &str, verdict: Verdict) -> String {
+    if !COLOUR.load(std::sync::atomic::Ordering::Relaxed) {
+        return line.to_owned();
+    }
+    let colour = match verdict {
+        Verdict::Valid => anstyle::AnsiColor::Green,
+        Verdict::Invalid => anstyle::AnsiColor::Red,
+        Verdict::Unknown => anstyle::AnsiColor::Yellow,
+    };
+    let style = anstyle::Style::new().bold().fg_color(Some(colour.into()));
+    format!("{}{line}{}", style.render(), style.render_reset())
+}
+
+/// Whether a stream may carry colour: a terminal, and `NO_COLOR` unset or empty.
+pub fn colour_for(terminal: bool) -> bool {
+    terminal
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
 fn headline(reason: Reason) -> &'static str {
     match reason {
         Reason::Valid => "VALID",
@@ -78,7 +109,13 @@ pub fn shown(text: &str) -> Cow<'_, str> {
 
 /// Human text: the verdict line, the key facts, and the detail if any.
 pub fn human(outcome: &Outcome, origin: Option<&str>) -> String {
-    let mut out = format!("{} ({})", headline(outcome.reason), outcome.reason.code());
+    human_found(outcome, origin, None)
+}
+
+/// Human text for a badge found on a site: as [`human`], with where it was found.
+pub fn human_found(outcome: &Outcome, origin: Option<&str>, found: Option<&str>) -> String {
+    let verdict_line = format!("{} ({})", headline(outcome.reason), outcome.reason.code());
+    let mut out = paint(&verdict_line, outcome.verdict());
     if let Some(c) = &outcome.claims {
         out.push_str(&format!("\n  site:     {}", shown(&c.sub)));
         if !c.aliases.is_empty() {
@@ -109,6 +146,9 @@ pub fn human(outcome: &Outcome, origin: Option<&str>) -> String {
     }
     if let Some(o) = origin {
         out.push_str(&format!("\n  checked:  for {}", shown(o)));
+    }
+    if let Some(f) = found {
+        out.push_str(&format!("\n  found:    {}", shown(f)));
     }
     if let Some(d) = &outcome.detail {
         out.push_str(&format!("\n  detail:   {}", shown(d)));

@@ -92,7 +92,8 @@ pub fn registry_url(given: &str) -> Result<String, CliError> {
     }
 }
 
-fn catalogue() -> Result<Catalogue, CliError> {
+/// The scheme's indicator catalogue, built in.
+pub fn catalogue() -> Result<Catalogue, CliError> {
     Catalogue::rcep_b2b_web_1().map_err(|_| CliError::Catalogue)
 }
 

@@ -198,11 +198,27 @@ pub async fn issue_badge(
     key: &trustmark_core::sign::SigningKey,
     jti: &str,
 ) -> String {
-    let claims = audit_claims(iss, jti, |i| i.best);
+    issue_badge_for(base, iss, key, jti, "https://supplier.example").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Issues a badge for `origin` (every indicator at its best value) from accredited
+/// auditor `iss`; returns the registry's answer (`id`, `token`, `status`, …).
+pub async fn issue_badge_for(
+    base: &str,
+    iss: &str,
+    key: &trustmark_core::sign::SigningKey,
+    jti: &str,
+    origin: &str,
+) -> serde_json::Value {
+    let mut claims = audit_claims(iss, jti, |i| i.best);
+    claims.sub = origin.into();
     let statement = trustmark_core::sign::sign_audit_statement(&claims, key).unwrap();
     let (status, body) = post_statement(base, statement).await;
     assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
-    body["token"].as_str().unwrap().to_owned()
+    body
 }
 
 /// The value of an unlabelled counter on `base/metrics`. Asks again while the registry
@@ -392,4 +408,245 @@ pub async fn get_text(url: &str) -> String {
     let r = reqwest::get(url).await.unwrap();
     assert!(r.status().is_success(), "{url}: {}", r.status());
     r.text().await.unwrap()
+}
+
+/// A finished run of one of the workspace's binaries.
+pub struct Run {
+    pub args: Vec<String>,
+    pub out: std::process::Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    /// Everything needed to understand a failure without rerunning it.
+    pub fn context(&self) -> String {
+        format!(
+            "args: {:?}\nexit: {}\nstdout:\n{}\nstderr:\n{}",
+            self.args,
+            self.code(),
+            self.stdout(),
+            self.stderr()
+        )
+    }
+    /// Asserts the exit code, showing the whole run when it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), code, "\n{}", self.context());
+        self
+    }
+    /// Asserts that standard error holds `text`.
+    pub fn expect_stderr(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr().contains(text),
+            "stderr lacks {text:?}\n{}",
+            self.context()
+        );
+        self
+    }
+    /// Standard output parsed as one JSON value.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout().trim())
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.context()))
+    }
+}
+
+/// Runs binary `name` of this workspace build with `args` (standard input empty). The
+/// environment's default registry and config file are cleared so only the flags count.
+pub fn run_bin(name: &str, args: &[&str]) -> Run {
+    let out = Command::new(bin(name))
+        .args(args)
+        .env_remove("TRUSTMARK_REGISTRY")
+        .env("TRUSTMARK_CONFIG", "/nonexistent/trustmark-config.toml")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        out,
+    }
+}
+
+/// Sleeps into the next wall-clock second, so a request signed now is strictly newer
+/// than a change made before the call (status changes compare whole seconds).
+pub async fn next_second() {
+    let ms = chrono::Utc::now().timestamp_subsec_millis();
+    tokio::time::sleep(Duration::from_millis(u64::from(1000 - ms.min(999)) + 20)).await;
+}
+
+/// Verifies `token` for `origin` with the `trustmark` binary, offline, against what the
+/// registry at `base` serves right now (its JWKS and every status list, fetched over
+/// HTTP into `dir`). Returns the run; its `--json` object says the verdict.
+pub async fn verify_with_served(base: &str, token: &str, origin: &str, dir: &Path) -> Run {
+    let jwks = dir.join("served-jwks.json");
+    std::fs::write(
+        &jwks,
+        get_text(&format!("{base}/.well-known/jwks.json")).await,
+    )
+    .unwrap();
+    let badge = dir.join("served-badge.jwt");
+    std::fs::write(&badge, token).unwrap();
+    let badge_arg = format!("@{}", badge.display());
+    let mut args: Vec<String> = [
+        "verify",
+        &badge_arg,
+        "--jwks",
+        jwks.to_str().unwrap(),
+        "--issuer",
+        base,
+        "--origin",
+        origin,
+        "--json",
+    ]
+    .map(String::from)
+    .to_vec();
+    let lists = get_json(&format!("{base}/statuslists")).await;
+    for (i, url) in lists["status_lists"].as_array().unwrap().iter().enumerate() {
+        let file = dir.join(format!("served-list-{i}.jwt"));
+        std::fs::write(&file, get_text(url.as_str().unwrap()).await).unwrap();
+        args.extend(["--status-list".into(), file.to_str().unwrap().into()]);
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_bin("trustmark", &argv)
+}
+
+/// A `trustmark-registry serve` process on a loopback port, stopped (SIGTERM) when
+/// dropped, so a failing test does not leave it running.
+pub struct RegistryProcess {
+    child: Option<Child>,
+    /// Its base URL, which is also its issuer.
+    pub base: String,
+    /// Its data directory.
+    pub data: PathBuf,
+}
+
+impl Drop for RegistryProcess {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.take() {
+            stop(child);
+        }
+    }
+}
+
+/// Starts the registry binary on a fresh data directory `name` with `auditors` (id,
+/// name, key) accredited, and waits until it answers.
+pub async fn registry_process(
+    name: &str,
+    auditors: &[(&str, &str, &trustmark_core::sign::SigningKey)],
+) -> RegistryProcess {
+    let data = temp_dir(name).join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    accredit(&data, "http://127.0.0.1:9", auditors, &[]);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let process = RegistryProcess {
+        child: Some(spawn_registry(&data, port)),
+        base,
+        data,
+    };
+    wait_healthy(&process.base).await;
+    process
+}
+
+/// A finished run of the `trustmark` binary, with everything needed to understand a
+/// failure without rerunning it.
+pub struct CliRun {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliRun {
+    /// Args, exit code and both streams, for assertion messages.
+    pub fn context(&self) -> String {
+        format!(
+            "args: {:?}\nexit: {}\nstdout:\n{}\nstderr:\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// Asserts the exit code.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "\n{}", self.context());
+        self
+    }
+
+    /// Standard output as one JSON value per line.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}\n{}", self.context()))
+            })
+            .collect()
+    }
+}
+
+/// Runs `trustmark` with `args` in a hermetic environment: cache in `cache`, no
+/// default registry from the environment or a config file, no proxy. Runs on a
+/// blocking thread so servers in the test's runtime keep answering meanwhile.
+pub async fn trustmark_cli(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> CliRun {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let cache = cache.to_owned();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(bin("trustmark"));
+        command
+            .args(&args)
+            .env("TRUSTMARK_CACHE_DIR", &cache)
+            .env(
+                "TRUSTMARK_CONFIG",
+                std::env::temp_dir()
+                    .join(format!("tm-e2e-no-config-{}", std::process::id()))
+                    .join("config.toml"),
+            )
+            .env_remove("TRUSTMARK_REGISTRY")
+            .env("NO_COLOR", "1");
+        for var in [
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+        ] {
+            command.env_remove(var);
+        }
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let out = command.output().unwrap();
+        CliRun {
+            args,
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// A listener on an ephemeral loopback port and the origin it serves.
+pub async fn bind_loopback() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    (listener, origin)
+}
+
+/// Serves `router` on `listener` in the background, for as long as the test runs.
+pub fn serve_router(listener: tokio::net::TcpListener, router: axum::Router) {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
 }

@@ -24,15 +24,14 @@ pub fn run(args: &BundleFetchArgs, timeout: u64, out: &mut impl Write) -> Result
     trust::verifier_of(&bundle, &mut warnings)?;
     let text =
         serde_json::to_string(&bundle).map_err(|_| CliError::RegistryDocument("its key set"))?;
-    let write_err = |source| CliError::WriteKey {
-        path: args.output.clone(),
-        source,
-    };
-    let mut tmp = args.output.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, text.as_bytes()).map_err(write_err)?;
-    std::fs::rename(&tmp, &args.output).map_err(write_err)?;
+    // Readable by the services that verify from it; replaced whole, so a verifier
+    // reading it while a cron job refreshes it sees the old bundle or the new one.
+    crate::files::write_atomic(&args.output, text.as_bytes(), 0o644).map_err(|source| {
+        CliError::WriteFile {
+            path: args.output.clone(),
+            source,
+        }
+    })?;
     crate::print_line(
         out,
         &format!(

@@ -227,17 +227,40 @@ async fn site(ctx: &Context, line: &Line, text: &str, bytes: u64) -> Result<Done
             let none = Outcome {
                 reason: Reason::NoBadgeFound,
                 claims: None,
-                detail: None,
+                detail: Some(format!("looked at {}", found.looked.join(", "))),
             };
-            let best = outcomes
+            let mut best = outcomes
                 .iter()
                 .min_by_key(|o| rank(o.verdict()))
-                .unwrap_or(&none);
-            sink.outcome(n, Kind::Site, text, best, Some(origin), outcomes.len())?;
+                .unwrap_or(&none)
+                .clone();
+            if found.ignored > 0 {
+                // Said in the record, as `verify` warns: the verdict rests on the first ones.
+                let more = format!(
+                    "{} more badge(s) on the site were not checked (at most {} are)",
+                    found.ignored,
+                    site::MAX_BADGES
+                );
+                best.detail = Some(match best.detail {
+                    Some(d) => format!("{d}; {more}"),
+                    None => more,
+                });
+            }
+            sink.outcome(n, Kind::Site, text, &best, Some(origin), outcomes.len())?;
         }
         Err(CliError::Origin(e)) => {
             let why = format!("'{text}' is not a site origin: {e}");
             sink.error(n, Kind::Site, text, LineError::BadOrigin, None, &why)?;
+        }
+        Err(e @ CliError::SiteUrl(_)) => {
+            sink.error(
+                n,
+                Kind::Site,
+                text,
+                LineError::BadOrigin,
+                None,
+                &e.to_string(),
+            )?;
         }
         Err(e) => {
             let origin = origin::canonicalize(text).ok();

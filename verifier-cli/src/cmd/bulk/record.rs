@@ -28,7 +28,8 @@ pub enum LineError {
     BadOrigin,
     /// A CSV row without the columns the header names.
     BadCsv,
-    /// The site could not be fetched (network, timeout, redirects, size cap).
+    /// The site could not be fetched or read (network, timeout, redirects, a size cap,
+    /// an error status for its page, a broken badge `src`).
     FetchFailed,
 }
 
