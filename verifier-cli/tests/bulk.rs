@@ -649,8 +649,21 @@ fn ten_thousand_mixed_lines_are_all_counted() {
 fn an_input_with_nothing_to_check_is_an_error() {
     let dir = tempdir("empty");
     let bundle = bundle(&dir, &["statuslists/1.jwt"]);
-    for input in [&b""[..], b"\n\n  \n", b"origin,token\n\n"] {
-        let run = bulk(&["-", "--bundle", bundle.to_str().unwrap()], input);
+    for (input, format) in [
+        (&b""[..], "ndjson"),
+        (b"\n\n  \n", "csv"),
+        (b"origin,token\n\n", "csv"),
+    ] {
+        let run = bulk(
+            &[
+                "-",
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+            input,
+        );
         run.expect_code(2);
         assert_eq!(run.stdout(), "");
         assert!(
@@ -698,4 +711,28 @@ fn the_record_schema_refuses_inconsistent_records() {
         read_json("schemas/verify-bulk-record.schema.json")["$defs"]["origin"],
         read_json("schemas/verify-output.schema.json")["$defs"]["origin"]
     );
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_run_quietly() {
+    let dir = tempdir("closed-pipe");
+    let bundle = bundle(&dir, &["statuslists/1.jwt"]);
+    let file = dir.join("many.txt");
+    std::fs::write(&file, format!("{}\n", token("revoked")).repeat(5_000)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trustmark"))
+        .args(["verify-bulk", file.to_str().unwrap(), "--bundle"])
+        .arg(&bundle)
+        .args(["--at", AT, "--ignore-origin"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads the records: the reading end closes at once.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("error:") && !err.contains("panicked"), "{err}");
+    assert!(err.starts_with("summary: "), "{err}");
 }

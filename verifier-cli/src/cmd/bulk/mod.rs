@@ -130,13 +130,19 @@ async fn pipeline(
         .buffered(window(concurrency));
     let mut done = std::pin::pin!(done);
     let mut tally = Tally::default();
+    // The CSV header goes out with the first records, so a run that checks nothing
+    // writes nothing on standard output.
+    let mut header = Some(Encoder::header(ctx.format)?);
     while let Some(unit) = done.next().await {
         let Done {
             output,
             tally: counts,
             bytes,
         } = unit?;
-        let open = write(out, &output)?;
+        let open = match header.take() {
+            Some(header) => write(out, &header)? && write(out, &output)?,
+            None => write(out, &output)?,
+        };
         tally.merge(&counts);
         bar.inc(bytes);
         bar.set_message(format!("{} lines", tally.items));
@@ -173,18 +179,13 @@ pub fn run(
     });
     let runtime = crate::cmd::verify::runtime()?;
     let bar = progress(input.size);
-    let tally = if write(out, &Encoder::header(args.format)?)? {
-        let what = input.path.display().to_string();
-        let tally = runtime.block_on(pipeline(ctx, concurrency, input, out, &bar));
-        bar.finish_and_clear();
-        let tally = tally?;
-        if tally.items == 0 {
-            return Err(CliError::BulkEmpty(what));
-        }
-        tally
-    } else {
-        Tally::default()
-    };
+    let what = input.path.display().to_string();
+    let tally = runtime.block_on(pipeline(ctx, concurrency, input, out, &bar));
+    bar.finish_and_clear();
+    let tally = tally?;
+    if tally.items == 0 {
+        return Err(CliError::BulkEmpty(what));
+    }
     match out.flush() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(CliError::Write(e)),
         _ => {}
