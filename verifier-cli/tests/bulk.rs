@@ -733,6 +733,9 @@ fn a_closed_output_pipe_ends_the_run_quietly() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(!err.contains("error:") && !err.contains("panicked"), "{err}");
+    assert!(
+        !err.contains("error:") && !err.contains("panicked"),
+        "{err}"
+    );
     assert!(err.starts_with("summary: "), "{err}");
 }
