@@ -64,6 +64,9 @@ pub enum CliError {
         "no trusted registry: give --registry URL, --bundle FILE, or --jwks FILE with --issuer URL"
     )]
     NoTrust,
+    /// `bundle fetch` without --registry and with no default registry.
+    #[error("no registry to fetch from: give --registry URL")]
+    NoRegistry,
     /// `--registry` is not an issuer URL.
     #[error("'{0}' is not a registry URL")]
     RegistryUrl(String),
@@ -163,7 +166,7 @@ impl CliError {
             }
             CliError::StatusList { .. } => "pass the file served at the badge's status list URL",
             CliError::WriteKey { .. } => "choose a path that does not exist yet",
-            CliError::NoTrust => {
+            CliError::NoTrust | CliError::NoRegistry => {
                 "e.g. --registry https://registry.example, or set TRUSTMARK_REGISTRY, or `registry` in the config file"
             }
             CliError::RegistryUrl(_) => {

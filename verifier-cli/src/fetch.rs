@@ -81,12 +81,12 @@ pub enum FetchError {
         cap: usize,
     },
     /// Connecting, TLS or reading failed.
-    #[error("{url}: {source}")]
+    #[error("{url}: {why}")]
     Http {
         /// The URL.
         url: String,
-        /// Why.
-        source: reqwest::Error,
+        /// Why, from the innermost cause (reqwest's own text names only the URL).
+        why: String,
     },
     /// The HTTP client could not be built (TLS setup).
     #[error("the HTTP client could not be set up: {0}")]
@@ -119,6 +119,23 @@ pub fn is_fetchable(url: &url::Url) -> bool {
         "https" => true,
         "http" => is_loopback(url),
         _ => false,
+    }
+}
+
+/// What went wrong, in the words of the innermost error ("Connection refused", "invalid
+/// peer certificate: UnknownIssuer"): that is what a user can act on.
+fn cause(e: &reqwest::Error) -> String {
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    let inner = inner.to_string();
+    if e.is_connect() {
+        format!("could not connect: {inner}")
+    } else if e.is_body() || e.is_decode() {
+        format!("the answer broke off: {inner}")
+    } else {
+        inner
     }
 }
 
@@ -167,7 +184,7 @@ impl Fetcher {
         } else {
             FetchError::Http {
                 url: url.to_owned(),
-                source: e,
+                why: cause(&e),
             }
         }
     }

@@ -112,11 +112,28 @@ pub fn human(outcome: &Outcome, origin: Option<&str>) -> String {
     human_found(outcome, origin, None)
 }
 
+/// Whether the checks failed before the token's text was shown to come from a trusted
+/// registry (key, signature and issuer come first in SPEC 5's order).
+fn unvouched(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::Malformed
+            | Reason::WrongType
+            | Reason::UnknownKey
+            | Reason::BadSignature
+            | Reason::UntrustedIssuer
+    )
+}
+
 /// Human text for a badge found on a site: as [`human`], with where it was found.
 pub fn human_found(outcome: &Outcome, origin: Option<&str>, found: Option<&str>) -> String {
     let verdict_line = format!("{} ({})", headline(outcome.reason), outcome.reason.code());
     let mut out = paint(&verdict_line, outcome.verdict());
     if let Some(c) = &outcome.claims {
+        // A forged token can name any company: say so before its text is shown.
+        if unvouched(outcome.reason) {
+            out.push_str("\n  note:     not vouched for by a trusted registry; the details below are only what the token claims");
+        }
         out.push_str(&format!("\n  site:     {}", shown(&c.sub)));
         if !c.aliases.is_empty() {
             out.push_str(&format!(" (also {})", shown(&c.aliases.join(", "))));

@@ -232,6 +232,17 @@ fn schema_problems(value: &Value) -> Result<Vec<FieldProblem>, AuditFileError> {
                     "must be an ISO 3166-1 alpha-2 code in capitals, e.g. CN or VN",
                 ))
             }
+            Kind::Pattern { .. } | Kind::MinLength { .. } if at.starts_with("/organisation/") => {
+                problems.push(FieldProblem::new(
+                    at,
+                    "must be printable text, not blank (no control characters)",
+                ))
+            }
+            // The schema's regular expression would mean nothing to the reader.
+            Kind::Pattern { .. } => problems.push(FieldProblem::new(
+                at,
+                "does not have the form schemas/audit-input.schema.json requires",
+            )),
             _ => problems.push(FieldProblem::new(at, error.to_string())),
         }
     }

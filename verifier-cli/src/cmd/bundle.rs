@@ -13,7 +13,7 @@ pub fn run(args: &BundleFetchArgs, timeout: u64, out: &mut impl Write) -> Result
         .registry
         .clone()
         .or(crate::config::default_registry()?)
-        .ok_or(CliError::NoTrust)?;
+        .ok_or(CliError::NoRegistry)?;
     let issuer = trust::registry_url(&registry)?;
     let fetcher = Fetcher::new(std::time::Duration::from_secs(timeout))?;
     let now = time::now();
