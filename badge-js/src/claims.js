@@ -10,12 +10,12 @@ export const SCHEME = 'rcep-b2b-web/1';
 export const MAX_FUTURE_SKEW = 60;
 const MAX_BADGE_LIFETIME = 400 * 86400;
 
-const isInt = (v, min = -(2 ** 63), max = 2 ** 63) => typeof v === 'number' && Number.isInteger(v) && v >= min && v < max;
+export const isInt = (v, min = -(2 ** 63), max = 2 ** 63) => typeof v === 'number' && Number.isInteger(v) && v >= min && v < max;
 const isStr = (v) => typeof v === 'string';
-const optional = (v, test) => v === undefined || v === null || test(v);
+export const optional = (v, test) => v === undefined || v === null || test(v);
 
 // An object with exactly the named members (`?` marks an optional one) that pass their tests.
-function shaped(obj, spec, open = false) {
+export function shaped(obj, spec, open = false) {
   if (!isObject(obj)) return false;
   for (const k of Object.keys(obj)) if (!(k in spec) && !(`${k}?` in spec) && !open) return false;
   return Object.entries(spec).every(([k, test]) =>

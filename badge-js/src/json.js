@@ -1,13 +1,6 @@
 // A strict JSON reader for untrusted token parts. JSON.parse keeps the last of two
 // members with one name and cannot tell 1 from 1.0; the Rust core refuses the first and
-// reads only integer literals into integer claims, so this reader reports both.
-
-/** A number written with a fraction or exponent: never accepted where an integer belongs. */
-export class Frac {
-  constructor(value) {
-    this.value = value;
-  }
-}
+// reads only integer literals into integer claims, so this reader tells both apart.
 
 const MAX_DEPTH = 128; // serde_json's recursion limit
 const TWO63 = 2 ** 63;
@@ -20,7 +13,7 @@ const TWO63 = 2 ** 63;
 export function parse(text) {
   let i = 0;
   const fail = () => {
-    throw new SyntaxError('bad JSON');
+    throw new SyntaxError();
   };
   const ws = () => {
     for (;;) {
@@ -74,8 +67,10 @@ export function parse(text) {
     if (!m) fail();
     i += m[0].length;
     const v = Number(m[0]);
-    // Past the 64-bit range serde_json reads an integer literal as a float.
-    return m[1] || m[2] || Math.abs(v) >= TWO63 ? new Frac(v) : v;
+    // No claim, header or key member takes a fraction, so a number written with one (or an
+    // exponent, or past the 64-bit range, where serde_json reads a float) reads as NaN:
+    // never a valid integer.
+    return m[1] || m[2] || Math.abs(v) >= TWO63 ? NaN : v;
   };
   const value = (depth) => {
     if (depth > MAX_DEPTH) fail();

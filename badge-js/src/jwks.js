@@ -5,7 +5,7 @@
 import * as b64 from './b64.js';
 import { parse } from './json.js';
 import { isObject } from './jws.js';
-import { isUrlSafeId } from './claims.js';
+import { isUrlSafeId, shaped, optional, isInt } from './claims.js';
 
 /** A key set the core would refuse: the badge cannot be checked against it. */
 export class BadKeySet extends Error {}
@@ -46,8 +46,6 @@ export async function thumbprint(x) {
 }
 
 const USES = { badge: 'trustmark+jwt', status: 'statuslist+jwt', audit: null };
-const isInt = (v) => typeof v === 'number' && Number.isInteger(v);
-const opt = (v, test) => v === undefined || v === null || test(v);
 
 /** Parses a JWKS document (text). Returns `{keys, withdrawn}` or throws BadKeySet. */
 export async function parseJwks(text) {
@@ -55,40 +53,39 @@ export async function parseJwks(text) {
   try {
     set = parse(text);
   } catch {
-    throw new BadKeySet('not strict JSON');
+    throw new BadKeySet();
   }
-  const bad = (why) => {
-    throw new BadKeySet(why);
+  const bad = () => {
+    throw new BadKeySet();
   };
-  if (!isObject(set) || !Array.isArray(set.keys) || set.withdrawn === null || !opt(set.withdrawn, Array.isArray)) bad('shape');
-  if (set.keys.length === 0) bad('empty');
+  if (!isObject(set) || !Array.isArray(set.keys) || set.withdrawn === null || !optional(set.withdrawn, Array.isArray)) bad();
+  if (set.keys.length === 0) bad();
   const keys = [];
+  const str = (v) => typeof v === 'string';
   for (const k of set.keys) {
-    const str = (v) => typeof v === 'string';
-    if (!isObject(k) || !str(k.kty) || !str(k.crv) || !str(k.x)) bad('shape');
-    if (![k.d, k.kid, k.alg, k.use].every((v) => opt(v, str)) || !opt(k.valid_from, isInt) || !opt(k.valid_until, isInt)) bad('shape');
-    if (!opt(k.trustmark_use, (u) => str(u) && u in USES)) bad('shape');
-    if (k.d !== undefined && k.d !== null) bad('private key');
-    if (k.kty !== 'OKP' || k.crv !== 'Ed25519') bad('not Ed25519');
-    if (!opt(k.alg, (a) => a === 'EdDSA' || a === 'Ed25519')) bad('alg');
+    // Members as serde reads them; others are allowed and ignored.
+    const ok = shaped(
+      k,
+      { kty: str, crv: str, x: str, 'd?': str, 'kid?': str, 'alg?': str, 'use?': str, 'valid_from?': isInt, 'valid_until?': isInt, 'trustmark_use?': (u) => str(u) && Object.hasOwn(USES, u) },
+      true,
+    );
+    if (!ok || k.d != null || k.kty !== 'OKP' || k.crv !== 'Ed25519' || !optional(k.alg, (a) => a === 'EdDSA' || a === 'Ed25519')) bad();
     const x = k.x.length === 43 ? b64.decode(k.x) : null;
-    if (!x || !isCanonicalY(x)) bad('invalid point');
-    if (isSmallOrder(x)) bad('weak key');
+    if (!x || !isCanonicalY(x)) bad();
+    if (isSmallOrder(x)) bad();
     const kid = await thumbprint(k.x);
-    if (k.kid !== undefined && k.kid !== null && k.kid !== kid) bad('kid mismatch');
+    if (k.kid != null && k.kid !== kid) bad();
     const from = k.valid_from ?? null;
     const until = k.valid_until ?? null;
-    if (from !== null && until !== null && until < from) bad('window');
-    if (keys.some((o) => o.kid === kid)) bad('duplicate kid');
+    if (from !== null && until !== null && until < from) bad();
+    if (keys.some((o) => o.kid === kid)) bad();
     keys.push({ kid, x, use: k.trustmark_use ?? null, from, until });
   }
   const withdrawn = set.withdrawn ?? [];
   withdrawn.forEach((w, i) => {
-    if (!isObject(w) || Object.keys(w).some((n) => n !== 'kid' && n !== 'withdrawn_at')) bad('shape');
-    if (typeof w.kid !== 'string' || !isInt(w.withdrawn_at)) bad('shape');
-    if (!isUrlSafeId(w.kid, 64)) bad('withdrawn kid');
-    if (keys.some((k) => k.kid === w.kid)) bad('withdrawn and trusted');
-    if (withdrawn.slice(i + 1).some((o) => o.kid === w.kid)) bad('duplicate kid');
+    if (!shaped(w, { kid: str, withdrawn_at: isInt }) || !isUrlSafeId(w.kid, 64)) bad();
+    if (keys.some((k) => k.kid === w.kid)) bad();
+    if (withdrawn.slice(i + 1).some((o) => o.kid === w.kid)) bad();
   });
   return { keys, withdrawn: new Set(withdrawn.map((w) => w.kid)) };
 }

@@ -22,7 +22,7 @@ export function text(bytes) {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new Malformed('not UTF-8');
+    throw new Malformed();
   }
 }
 
@@ -30,7 +30,7 @@ function json(bytes) {
   try {
     return parse(text(bytes));
   } catch {
-    throw new Malformed('not strict JSON');
+    throw new Malformed();
   }
 }
 
@@ -43,31 +43,31 @@ export const isObject = (v) => v !== null && typeof v === 'object' && !Array.isA
  * b64) is refused without naming it.
  */
 export function parseCompact(token, typ, maxLen, anyType = false) {
-  if (typeof token !== 'string' || token.length > maxLen) throw new Malformed('too large');
+  if (typeof token !== 'string' || token.length > maxLen) throw new Malformed();
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
-  if (first < 0 || first === last) throw new Malformed('not compact');
+  if (first < 0 || first === last) throw new Malformed();
   const h = token.slice(0, first);
-  if (h.length > MAX_HEADER_B64) throw new Malformed('header too large');
+  if (h.length > MAX_HEADER_B64) throw new Malformed();
   const headerBytes = b64.decode(h);
   const payload = b64.decode(token.slice(first + 1, last));
   const s = token.slice(last + 1);
   const signature = s.length === 86 ? b64.decode(s) : null;
-  if (!headerBytes || !payload || !signature) throw new Malformed('not base64url');
+  if (!headerBytes || !payload || !signature) throw new Malformed();
   const headerText = text(headerBytes);
   // The core reads header strings without unescaping them, so any escape is refused.
-  if (headerText.includes('\\')) throw new Malformed('escaped header');
+  if (headerText.includes('\\')) throw new Malformed();
   const header = json(headerBytes);
-  if (!isObject(header)) throw new Malformed('header not an object');
-  for (const k of Object.keys(header)) if (k !== 'alg' && k !== 'typ' && k !== 'kid') throw new Malformed('header member');
+  if (!isObject(header)) throw new Malformed();
+  for (const k of Object.keys(header)) if (k !== 'alg' && k !== 'typ' && k !== 'kid') throw new Malformed();
   const str = (v) => v === undefined || v === null || typeof v === 'string';
-  if (typeof header.alg !== 'string' || !str(header.typ) || !str(header.kid)) throw new Malformed('header types');
-  if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw new Malformed('alg');
-  if (payload[0] !== 0x7b) throw new Malformed('payload not an object');
+  if (typeof header.alg !== 'string' || !str(header.typ) || !str(header.kid)) throw new Malformed();
+  if (header.alg !== 'EdDSA' && header.alg !== 'Ed25519') throw new Malformed();
+  if (payload[0] !== 0x7b) throw new Malformed();
   if (!anyType && header.typ !== typ) throw new WrongType(typ);
-  if (!anyType && typeof header.kid !== 'string') throw new Malformed('no kid');
+  if (!anyType && typeof header.kid !== 'string') throw new Malformed();
   const claims = json(payload);
-  if (!isObject(claims)) throw new Malformed('claims not an object');
+  if (!isObject(claims)) throw new Malformed();
   return {
     kid: header.kid,
     claims,

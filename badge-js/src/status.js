@@ -22,12 +22,12 @@ async function inflate(bytes) {
       total += value.length;
       if (total > MAX_INFLATED) {
         reader.cancel().catch(() => {});
-        throw new BadList('inflates past the cap');
+        throw new BadList();
       }
       chunks.push(value);
     }
   } catch (e) {
-    throw e instanceof BadList ? e : new BadList('not a zlib stream');
+    throw e instanceof BadList ? e : new BadList();
   }
   const out = new Uint8Array(total);
   let o = 0;
@@ -40,11 +40,11 @@ async function inflate(bytes) {
 
 /** Decodes `{bits, lst}`; returns `{bits, bytes}` or throws BadList. */
 export async function decodeList(json) {
-  if (![1, 2, 4, 8].includes(json.bits)) throw new BadList('bits');
+  if (![1, 2, 4, 8].includes(json.bits)) throw new BadList();
   const compressed = b64.decode(json.lst);
-  if (!compressed) throw new BadList('lst encoding');
+  if (!compressed) throw new BadList();
   const bytes = await inflate(compressed);
-  if (bytes.length === 0) throw new BadList('empty');
+  if (bytes.length === 0) throw new BadList();
   return { bits: json.bits, bytes };
 }
 
