@@ -200,16 +200,17 @@ export function define(issuer, fallback, i18nUrl) {
       a.lang = lang;
       a.href = c && typeof c.jti === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(c.jti) ? `${issuer}/b/${c.jti}?from=${encodeURIComponent(location.origin)}` : `${issuer}/`;
       const label = t[state] ?? en[state];
-      let detail = '';
+      const text = el('span', 't');
+      text.append(el('span', 'l', label));
+      let name = label;
       // Only a fully verified badge's claims are shown: anything else may be forged.
       if (state === 'verified') {
         const date = new Date(c.exp * 1000).toLocaleDateString(lang, { dateStyle: 'medium', timeZone: 'UTC' });
-        detail = `${c.org.name} \u00b7 ${t['valid-until'] ?? en['valid-until']} ${date}`;
+        const until = `${t['valid-until'] ?? en['valid-until']} ${date}`;
+        text.append(el('span', 'd', c.org.name), el('span', 'd', until));
+        name = `${label}: ${c.org.name}, ${until}`;
       }
-      a.setAttribute('aria-label', detail ? `${label}: ${detail}` : label);
-      const text = el('span', 't');
-      text.append(el('span', 'l', label));
-      if (detail) text.append(el('span', 'd', detail));
+      a.setAttribute('aria-label', name);
       a.append(el('span', 'm', MARKS[state]), text);
       a.firstChild.setAttribute('aria-hidden', 'true');
       nodes.push(a);

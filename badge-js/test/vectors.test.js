@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { verifyBadge, verifyStatusList, stateOf } from '../src/verify.js';
-import { parseJwks } from '../src/jwks.js';
+import { parseJwks, BadKeySet, thumbprint } from '../src/jwks.js';
 import { WrongType } from '../src/jws.js';
 import { verifyWebCrypto } from '../src/webcrypto.js';
 import { verifyNoble } from '../src/fallback.js';
+import * as b64 from '../src/b64.js';
 
 const dir = new URL('../../testdata/vectors/', import.meta.url);
 const read = (path) => readFileSync(fileURLToPath(new URL(path, dir)), 'utf8');
@@ -58,3 +59,28 @@ for (const [name, ed25519] of [
     }
   });
 }
+
+test('key sets the core refuses are refused (jwks/invalid.json)', async () => {
+  const cases = JSON.parse(read('jwks/invalid.json'));
+  assert.ok(cases.length >= 6);
+  for (const c of cases) {
+    await assert.rejects(parseJwks(JSON.stringify(c.jwks)), BadKeySet, `${c.name} (${c.expect})`);
+  }
+  const good = await parseJwks(read(vectors.jwks));
+  assert.equal(good.keys.length, 3);
+  assert.equal(good.withdrawn.size, 1);
+});
+
+test('RFC 8037 appendix A: the thumbprint of its key and its signature, with both back ends', async () => {
+  const rfc = JSON.parse(read('rfc8037.json'));
+  assert.equal(await thumbprint(rfc.public_jwk.x), rfc.thumbprint);
+  const [h, p, s] = rfc.jws.split('.');
+  const key = b64.decode(rfc.public_jwk.x);
+  const msg = new TextEncoder().encode(`${h}.${p}`);
+  for (const ed25519 of [verifyWebCrypto, verifyNoble]) {
+    assert.equal(await ed25519(key, b64.decode(s), msg), true);
+    const flipped = b64.decode(s);
+    flipped[0] ^= 1;
+    assert.equal(await ed25519(key, flipped, msg), false);
+  }
+});
