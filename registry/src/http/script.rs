@@ -42,7 +42,7 @@ pub fn integrity() -> &'static str {
     SRI.get_or_init(|| {
         serde_json::from_str::<serde_json::Value>(INTEGRITY)
             .ok()
-            .and_then(|v| v["badge.js"].as_str().map(str::to_owned))
+            .and_then(|v| v.get("badge.js")?.as_str().map(str::to_owned))
             .unwrap_or_default()
     })
 }
