@@ -206,10 +206,28 @@ test('themes, sizes and languages render', async () => {
   await close();
 });
 
-test('(b) the same badge on another origin: wrong-origin', async () => {
-  const { page, errors, close } = await newPage();
+test('(b) the same badge on another origin: wrong-origin; no storage, requests to the registry only', async () => {
+  const { page, errors, close } = await newPage(() => {
+    // Any use of cookies or storage by the script is recorded.
+    window.__storage = [];
+    const note = (what) => () => window.__storage.push(what);
+    Storage.prototype.setItem = note('Storage.setItem');
+    Storage.prototype.getItem = note('Storage.getItem');
+    indexedDB.open = note('indexedDB.open');
+    Object.defineProperty(Document.prototype, 'cookie', { get: note('cookie get'), set: note('cookie set') });
+  });
+  const requests = [];
+  page.on('request', (r) => requests.push(r));
   await page.goto(`${siteBase}/copy`);
   assert.equal(await settled(page), 'wrong-origin');
+  assert.deepEqual(await page.evaluate(() => window.__storage), []);
+  const elsewhere = requests.filter((r) => r.url() !== `${siteBase}/copy` && !r.url().startsWith(`${base}/`) && !r.url().endsWith('/favicon.ico'));
+  assert.deepEqual(elsewhere.map((r) => r.url()), []);
+  for (const r of requests.filter((r) => r.resourceType() === 'fetch')) {
+    const h = await r.allHeaders();
+    assert.equal(h.cookie, undefined, r.url());
+    assert.equal(h.referer, undefined, r.url());
+  }
   const href = await page.locator('trustmark-badge a[aria-label]').getAttribute('href');
   assert.equal(href, `${base}/b/${badgeId}?from=${encodeURIComponent(siteBase)}`);
   await shot(page, 'wrong-origin');
