@@ -34,7 +34,7 @@ export function parse(text) {
     let start = i;
     for (;;) {
       const c = text.charCodeAt(i);
-      if (Number.isNaN(c) || c < 32) fail();
+      if (!(c >= 32)) fail(); // also the end of the text (NaN)
       if (c === 34) {
         out += text.slice(start, i++);
         return out;
