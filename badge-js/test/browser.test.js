@@ -107,7 +107,7 @@ before(async () => {
   registry = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
   await waitHealthy(base);
   const demo = await (await fetch(`${base}/demo`)).text();
-  badgeId = /\/b\/([A-Za-z0-9_-]+)\/badge\.jwt/.exec(demo)[1];
+  badgeId = /\/b\/([A-Za-z0-9_-]+)\/badge\.svg/.exec(demo)[1];
   token = (await (await fetch(`${base}/b/${badgeId}/badge.jwt`)).text()).trim();
 
   // Another origin (same host, another port): a site that copied the registry's badge.

@@ -26,11 +26,20 @@ pub async fn demo(State(state): State<AppState>) -> Result<Response, Problem> {
             "the demo page exists only with serve --demo",
         ));
     };
+    // The token inline, as a site would paste it: the page needs no extra request, and a
+    // `trustmark verify` of the page finds it in the element.
+    let token = state
+        .store
+        .badge(&id)
+        .map_err(Problem::internal)?
+        .map(|r| r.token)
+        .unwrap_or_default();
     let html = render(
         "demo.html",
         context! {
             css => Value::from_safe_string(CSS.into()),
             id => id,
+            token => token,
             origin => origin,
             script => super::script::versioned_path(),
             integrity => super::script::integrity(),
