@@ -8,6 +8,7 @@ mod page;
 mod problem;
 mod public;
 mod qr;
+pub mod script;
 mod verify;
 mod view;
 
@@ -91,6 +92,8 @@ pub fn app(state: AppState) -> Router {
         .route("/b/{id}/badge.svg", get(badge_image::badge_svg))
         .route("/b/{id}/badge.jwt", get(badges::badge_token))
         .route("/demo", get(demo_page::demo))
+        .route("/badge.js", get(script::latest))
+        .route("/badge-{file}", get(script::versioned))
         .route(
             "/api/v1/verify",
             post(verify::verify).layer(DefaultBodyLimit::max(limits.max_verify_body)),

@@ -110,6 +110,8 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "status_lists": format!("{issuer}/statuslists"),
         "schemes": [trustmark_core::BadgeClaims::trust_mark_type_for(issuer)],
+        "badge_script": format!("{issuer}{}", super::script::versioned_path()),
+        "badge_script_integrity": super::script::integrity(),
     });
     ([CORS], Json(body)).into_response()
 }
