@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 mod common;
-use common::{bin, free_port, wait_healthy};
+use common::{answers, bin, free_port, signal, wait_bounded};
+use std::time::Duration;
 
 const SYSCALLS: &str = "trace=openat,mkdir,mkdirat,rename,renameat,renameat2,fsync,fdatasync";
 
@@ -95,16 +96,35 @@ fn traced(log: &Path, args: &[&str]) -> Command {
     cmd
 }
 
-/// Stops the registry traced by `strace` (its child) with SIGTERM; strace exits with it.
-fn stop(mut strace: Child) {
+/// What a failed step leaves to read: the tail of the trace and the registry's stderr.
+fn context(log: &Path, stderr: &Path) -> String {
+    let trace = std::fs::read_to_string(log).unwrap_or_default();
+    let tail: Vec<&str> = trace.lines().rev().take(40).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    format!(
+        "trace tail:\n{}\nregistry stderr:\n{}",
+        tail.join("\n"),
+        std::fs::read_to_string(stderr).unwrap_or_default()
+    )
+}
+
+/// Ends the registry traced by `strace` (its child) with SIGKILL, which no tracer can
+/// hold up, then waits (bounded) for strace to exit with it. Everything the test looks
+/// at happened before the registry answered, so nothing is lost by not draining it.
+fn stop(mut strace: Child, log: &Path, stderr: &Path) {
     let children = format!("/proc/{0}/task/{0}/children", strace.id());
-    let registry = std::fs::read_to_string(children).unwrap();
-    let registry = registry
-        .split_whitespace()
-        .next()
-        .expect("strace runs the registry");
-    let _ = Command::new("kill").args(["-TERM", registry]).status();
-    strace.wait().unwrap();
+    let registry = std::fs::read_to_string(children).unwrap_or_default();
+    if let Some(pid) = registry.split_whitespace().next() {
+        signal(pid.parse().unwrap(), "KILL");
+    }
+    if wait_bounded(&mut strace, Duration::from_secs(30)).is_none() {
+        let _ = strace.kill();
+        let _ = strace.wait();
+        panic!(
+            "strace did not exit within 30 s of its registry's SIGKILL\n{}",
+            context(log, stderr)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,18 +137,26 @@ async fn created_and_renamed_names_are_synced_into_their_directories() {
 
     // First start: data directory, keys, published key set, issuer file, journal.
     let log = root.join("serve.trace");
+    let stderr = root.join("serve.stderr");
     let server = traced(
         &log,
         &["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"],
     )
     .arg(&data)
     .env("RUST_LOG", "warn")
+    .stdin(Stdio::null())
     .stdout(Stdio::null())
-    .stderr(Stdio::null())
+    .stderr(std::fs::File::create(&stderr).unwrap())
     .spawn()
     .expect("strace must be installed (Debian package strace)");
-    wait_healthy(&format!("http://127.0.0.1:{port}")).await;
-    stop(server);
+    // Slower than usual under the tracer.
+    let healthy = answers(&format!("http://127.0.0.1:{port}"), Duration::from_secs(60)).await;
+    stop(server, &log, &stderr);
+    assert!(
+        healthy,
+        "the traced registry did not answer\n{}",
+        context(&log, &stderr)
+    );
     let text = std::fs::read_to_string(&log).unwrap();
     for name in [
         "journal",
@@ -149,14 +177,26 @@ async fn created_and_renamed_names_are_synced_into_their_directories() {
 
     // Offline key rotation: new key files, moves into retired/, the published set.
     let log = root.join("rotate.trace");
-    let out = traced(&log, &["key", "rotate", "--data"])
+    let stderr = root.join("rotate.stderr");
+    let mut rotate = traced(&log, &["key", "rotate", "--data"])
         .arg(&data)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
         .unwrap();
+    let Some(status) = wait_bounded(&mut rotate, Duration::from_secs(60)) else {
+        let _ = rotate.kill();
+        let _ = rotate.wait();
+        panic!(
+            "key rotate did not finish within 60 s\n{}",
+            context(&log, &stderr)
+        );
+    };
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        status.success(),
+        "key rotate failed\n{}",
+        context(&log, &stderr)
     );
     let text = std::fs::read_to_string(&log).unwrap();
     let renames = calls(&text, &data)

@@ -50,17 +50,25 @@ pub fn spawn_registry(data: &Path, port: u16) -> Child {
 
 /// Waits until `base/healthz` answers (20 s at most).
 pub async fn wait_healthy(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    assert!(
+        answers(base, Duration::from_secs(20)).await,
+        "no registry answered at {base}"
+    );
+}
+
+/// Whether `base/healthz` answers within `limit`.
+pub async fn answers(base: &str, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if reqwest::get(format!("{base}/healthz"))
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return;
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("no registry answered at {base}");
+    false
 }
 
 /// A statement from auditor `iss` for `https://supplier.example`, every indicator at the
@@ -365,12 +373,42 @@ pub async fn registry_with(
     (running, data, base)
 }
 
-/// Stops a registry process the way an init system does (SIGTERM) and waits for it.
+/// Stops a registry process the way an init system does (SIGTERM) and waits for it,
+/// 30 s at most: a registry that does not stop is killed and the test fails, rather
+/// than the suite hanging.
 pub fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    child.wait().unwrap();
+    signal(child.id(), "TERM");
+    if wait_bounded(&mut child, Duration::from_secs(30)).is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "the registry (pid {}) did not stop within 30 s of SIGTERM",
+            child.id()
+        );
+    }
+}
+
+/// Sends signal `name` (e.g. `TERM`, `KILL`) to process `pid`.
+pub fn signal(pid: u32, name: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .expect("kill(1) must be installed (Debian package procps)");
+    assert!(sent.success(), "kill -{name} {pid} failed");
+}
+
+/// Waits for `child` to exit, `limit` at most; `None` if it is still running.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// POSTs `body` as `media` to `base` + `path`; returns the status, the JSON body (null if
