@@ -31,6 +31,7 @@
 pub mod b64;
 pub mod catalogue;
 pub mod claims;
+pub mod evidence;
 mod json;
 pub mod jws;
 pub mod keys;

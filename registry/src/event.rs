@@ -119,6 +119,12 @@ pub enum Event {
         /// When.
         at: i64,
     },
+    /// The evidence log's checkpoint after every event before it: a C2SP signed note,
+    /// written in the same journal frame (one `fdatasync`) as the events it covers.
+    LogCheckpoint {
+        /// The signed note.
+        note: String,
+    },
     /// The registry's signing keys were rotated.
     KeysRotated {
         /// The new badge key id.

@@ -1,4 +1,5 @@
-//! The registry's signing keys: one for badges, one for status lists.
+//! The registry's signing keys: one for badges, one for status lists, one for the
+//! evidence log's checkpoints.
 //!
 //! Private keys live in `DATA/keys/` as JWK files with mode 0600, created on first start.
 //! `DATA/keys/published.json` is the JWKS served at `/.well-known/jwks.json`: every key
@@ -69,6 +70,9 @@ pub struct KeyRing {
     pub badge: SigningKey,
     /// Signs status lists.
     pub status: SigningKey,
+    /// Signs the evidence log's checkpoints. Never rotated: it is the log's identity,
+    /// published as a C2SP verifier key in the registry metadata, not in the JWKS.
+    pub log: SigningKey,
     /// Every published key (current and retired), with windows.
     pub published: Jwks,
 }
@@ -214,11 +218,9 @@ impl KeyRing {
         write_published(&dir, &published)?;
         finish_rotation(&dir, "badge")?;
         finish_rotation(&dir, "status")?;
-        *self = KeyRing {
-            badge,
-            status,
-            published,
-        };
+        self.badge = badge;
+        self.status = status;
+        self.published = published;
         Ok(())
     }
 
@@ -252,6 +254,7 @@ impl KeyRing {
         finish_rotation(&dir, "status")?;
         let (badge, _) = load_or_create_one(&dir, "badge", demo)?;
         let (status, _) = load_or_create_one(&dir, "status", demo)?;
+        let (log, _) = load_or_create_one(&dir, "log", demo)?;
         let published_path = dir.join("published.json");
         let mut published = if published_path.exists() {
             let bytes = std::fs::read(&published_path).map_err(io(&published_path))?;
@@ -277,6 +280,7 @@ impl KeyRing {
         Ok(KeyRing {
             badge,
             status,
+            log,
             published,
         })
     }

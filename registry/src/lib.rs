@@ -24,6 +24,7 @@ pub mod demo;
 pub mod durable;
 pub mod engine;
 pub mod event;
+pub mod evidence;
 pub mod http;
 pub mod i18n;
 pub mod journal;
@@ -196,11 +197,13 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
         }
     }
     let (tx, rx) = std::sync::mpsc::channel();
-    let (store, lists, jwks) = (
+    let (store, lists, jwks, log) = (
         engine.store(),
         engine.signed_lists(),
         engine.published_keys(),
+        engine.log_view(),
     );
+    let log_identity = Arc::new(engine.log_identity());
     let writer = spawn_writer(engine, rx);
     let state = AppState {
         store,
@@ -211,6 +214,8 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
             trustmark_core::Catalogue::rcep_b2b_web_1().map_err(ServeError::Catalogue)?,
         ),
         writer: http::Writer::new(tx),
+        log,
+        log_identity,
         demo: config.demo,
         metrics: Arc::default(),
         limits: config.limits,

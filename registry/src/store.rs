@@ -1,12 +1,18 @@
 //! sled indexes derived from the journal. The only file that imports sled.
 //!
 //! Trees: `auditors` (id → record), `badges` (id → record), `jtis` (auditor NUL jti →
-//! badge or request), `origins` (origin NUL badge id), `meta` (`applied`: how many journal
-//! events the indexes reflect). Applying an event is idempotent, so replaying the journal
-//! tail after a crash is always safe.
+//! badge or request), `origins` (origin NUL badge id), `log` (entry index, big-endian →
+//! the evidence log entry's bytes), `meta` (`applied`: how many journal events the
+//! indexes reflect; `version`: the layout they were written in). Applying an event is
+//! idempotent, so replaying the journal tail after a crash is always safe; indexes of
+//! another layout are dropped and rebuilt from the whole journal.
 
 use crate::event::{Actor, BadgeStatus, Event};
 use serde::{Deserialize, Serialize};
+
+/// The layout of the indexes; a database of another layout is rebuilt from the journal.
+/// 2: evidence log entries and each badge's log references.
+const LAYOUT: u64 = 2;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +76,24 @@ pub struct BadgeRecord {
     pub status: BadgeStatus,
     /// Every change, oldest first (issuance included).
     pub history: Vec<HistoryEntry>,
+    /// The badge's entries in the evidence log, oldest first.
+    #[serde(default)]
+    pub log: Vec<LogRef>,
+}
+
+/// Where an event about a badge sits in the evidence log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRef {
+    /// Entry index.
+    pub index: u64,
+    /// Entry type (`issued`, `status_changed`, `reissued`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When.
+    pub at: i64,
+    /// The status it set, for status changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<BadgeStatus>,
 }
 
 impl BadgeRecord {
@@ -94,6 +118,7 @@ pub struct Store {
     badges: sled::Tree,
     jtis: sled::Tree,
     origins: sled::Tree,
+    log: sled::Tree,
     meta: sled::Tree,
 }
 
@@ -121,14 +146,35 @@ impl Store {
     /// Opens the database in `dir`. Fails if another process holds it.
     pub fn open(dir: &std::path::Path) -> Result<Store, StoreError> {
         let db = sled::Config::new().path(dir).open()?;
-        Ok(Store {
+        let store = Store {
             auditors: db.open_tree("auditors")?,
             badges: db.open_tree("badges")?,
             jtis: db.open_tree("jtis")?,
             origins: db.open_tree("origins")?,
+            log: db.open_tree("log")?,
             meta: db.open_tree("meta")?,
             db,
-        })
+        };
+        let layout = store
+            .meta
+            .get("version")?
+            .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes));
+        if layout != Some(LAYOUT) {
+            // Indexes are derived data: another layout is dropped, and the caller
+            // replays the whole journal (`applied` is back to 0).
+            for tree in [
+                &store.auditors,
+                &store.badges,
+                &store.jtis,
+                &store.origins,
+                &store.log,
+                &store.meta,
+            ] {
+                tree.clear()?;
+            }
+            store.meta.insert("version", &LAYOUT.to_be_bytes())?;
+        }
+        Ok(store)
     }
 
     /// How many journal events the indexes reflect.
@@ -140,8 +186,25 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Applies event number `seq` (0-based journal position).
-    pub fn apply(&self, seq: u64, event: &Event) -> Result<(), StoreError> {
+    /// Applies event number `seq` (0-based journal position), with its evidence log
+    /// entry if it has one.
+    pub fn apply(
+        &self,
+        seq: u64,
+        event: &Event,
+        leaf: Option<&crate::evidence::Leaf>,
+    ) -> Result<(), StoreError> {
+        if let Some((index, bytes)) = leaf {
+            self.log.insert(index.to_be_bytes(), bytes.as_slice())?;
+        }
+        let log_ref = |kind: &str, at: i64, status: Option<BadgeStatus>| {
+            leaf.map(|(index, _)| LogRef {
+                index: *index,
+                kind: kind.to_owned(),
+                at,
+                status,
+            })
+        };
         match event {
             Event::AuditorAdded { id, name, jwk, at } => {
                 let record = AuditorRecord {
@@ -186,6 +249,7 @@ impl Store {
                         by: Actor::Auditor(auditor.clone()),
                         seq,
                     }],
+                    log: log_ref("issued", *at, None).into_iter().collect(),
                 };
                 put(&self.badges, id.as_bytes(), &record)?;
                 self.jtis
@@ -213,6 +277,7 @@ impl Store {
                             by: by.clone(),
                             seq,
                         });
+                        b.log.extend(log_ref("status_changed", *at, Some(*status)));
                         put(&self.badges, badge.as_bytes(), &b)?;
                     }
                     if let (Actor::Auditor(a), Some(j)) = (by, request_jti) {
@@ -220,14 +285,20 @@ impl Store {
                     }
                 }
             }
-            Event::BadgeResigned { id, token, .. } => {
+            Event::BadgeResigned { id, token, at } => {
                 if let Some(mut b) = self.badge(id)? {
                     b.token = token.clone();
+                    if let Some(r) = log_ref("reissued", *at, None) {
+                        if b.log.last().is_none_or(|l| l.index < r.index) {
+                            b.log.push(r);
+                        }
+                    }
                     put(&self.badges, id.as_bytes(), &b)?;
                 }
             }
-            // Evidence only: the keys themselves live in DATA/keys.
-            Event::KeysRotated { .. } | Event::KeyWithdrawn { .. } => {}
+            // Evidence only: the keys themselves live in DATA/keys, the checkpoints are
+            // checked and served by the evidence log.
+            Event::KeysRotated { .. } | Event::KeyWithdrawn { .. } | Event::LogCheckpoint { .. } => {}
         }
         self.meta.insert("applied", &(seq + 1).to_be_bytes())?;
         Ok(())
@@ -272,6 +343,11 @@ impl Store {
                 Ok(String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned())
             })
             .collect()
+    }
+
+    /// The evidence log entry at `index`, if the indexes hold it.
+    pub fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.log.get(index.to_be_bytes())?.map(|v| v.to_vec()))
     }
 
     /// Whether an auditor already used this `jti`.

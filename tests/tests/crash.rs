@@ -1,11 +1,17 @@
 //! Crash safety: `kill -9` the registry while 8 clients issue badges, then check that every
-//! acknowledged badge survived with its index and that no status index was handed out
-//! twice — also across the restart.
+//! acknowledged badge survived with its index, that no status index was handed out
+//! twice — also across the restart — and that the evidence log stayed in step with the
+//! badges: every badge has its entry, every entry its badge, and the log after the
+//! restart is consistent with every checkpoint served before the kill.
 
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use trustmark_core::evidence::{Entry, Event as LogEvent};
+use trustmark_core::log::checkpoint::{open_checkpoint, Checkpoint};
+use trustmark_core::log::merkle;
+use trustmark_core::log::note::VerifierKey;
 use trustmark_core::sign::{self, SigningKey};
 use trustmark_registry::engine::Engine;
 
@@ -32,8 +38,24 @@ async fn kill_9_during_issuance_loses_no_acknowledged_badge() {
     let base = format!("http://127.0.0.1:{port}");
     wait_healthy(&base).await;
 
+    let meta = common::get_json(&format!("{base}/.well-known/trustmark-registry")).await;
+    let vkey = VerifierKey::parse(meta["log"]["vkey"].as_str().unwrap()).unwrap();
     let acked: Arc<Mutex<HashMap<String, (String, u64)>>> = Arc::default();
     let stop_at = Instant::now() + Duration::from_millis(1500);
+    // Checkpoints as a monitor saw them while the load ran.
+    let seen: Arc<Mutex<Vec<Checkpoint>>> = Arc::default();
+    let poller = {
+        let (seen, base, vkey) = (seen.clone(), base.clone(), vkey.clone());
+        tokio::spawn(async move {
+            while let Ok(r) = reqwest::get(format!("{base}/log/checkpoint")).await {
+                let Ok(note) = r.text().await else { break };
+                let checkpoint = open_checkpoint(note.as_bytes(), &vkey)
+                    .unwrap_or_else(|e| panic!("served checkpoint does not verify: {e}\n{note}"));
+                seen.lock().unwrap().push(checkpoint);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
     let mut clients = Vec::new();
     for c in 0..8 {
         let (acked, base, key) = (acked.clone(), base.clone(), key.clone());
@@ -76,6 +98,9 @@ async fn kill_9_during_issuance_loses_no_acknowledged_badge() {
     for c in clients {
         c.await.unwrap();
     }
+    poller.await.unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() > 10, "only {} checkpoints seen", seen.len());
     let acked = acked.lock().unwrap().clone();
     assert!(
         acked.len() > 50,
@@ -107,6 +132,35 @@ async fn kill_9_during_issuance_loses_no_acknowledged_badge() {
         all.len(),
         "a status index was handed out twice"
     );
+
+    // The log: opening checked every stored checkpoint against the rebuilt tree. Every
+    // badge has exactly its issuance entry, every issuance entry a stored badge, and
+    // every checkpoint served before the kill is a prefix of the log now.
+    let view = engine.log_view();
+    let log = view.read().unwrap();
+    let size = log.size();
+    let root = log.checkpoint().unwrap().root;
+    let mut logged = HashSet::new();
+    for index in 0..size {
+        let bytes = store.log_entry(index).unwrap().expect("entry stored");
+        if let LogEvent::Issued { badge, token, .. } = Entry::parse(&bytes).unwrap().event {
+            let b = store.badge(&badge).unwrap().expect("a logged badge is stored");
+            assert_eq!(b.token, token);
+            assert_eq!(b.log.first().map(|l| l.index), Some(index));
+            let proof = log.inclusion(index, size).unwrap();
+            merkle::verify_inclusion(&merkle::leaf_hash(&bytes), index, size, &proof, &root)
+                .unwrap();
+            assert!(logged.insert(badge), "a badge was logged twice");
+        }
+    }
+    assert_eq!(logged.len(), all.len(), "badges and log entries differ");
+    for old in &seen {
+        assert!(old.size <= size, "a served checkpoint is ahead of the log");
+        let proof = log.consistency(old.size, size).unwrap();
+        merkle::verify_consistency(old.size, size, &old.root, &root, &proof)
+            .unwrap_or_else(|e| panic!("checkpoint of size {} is not a prefix: {e}", old.size));
+    }
+    drop(log);
     drop(store);
     drop(engine);
 

@@ -142,7 +142,8 @@ fn served_routes() -> Vec<(String, String)> {
     let mut routes = Vec::new();
     for chunk in source.split(".route(").skip(1) {
         let chunk = chunk.split(".fallback(").next().unwrap();
-        let path = chunk.split('"').nth(1).unwrap().to_owned();
+        // OpenAPI has no wildcard segments: `{*rest}` is described as `{rest}`.
+        let path = chunk.split('"').nth(1).unwrap().replace("{*", "{");
         for method in ["get", "post", "put", "patch", "delete"] {
             let call = format!("{method}(");
             let named = chunk.match_indices(&call).any(|(i, _)| {

@@ -1,5 +1,6 @@
-//! Committing: a batch's events are made durable with one journal append, then applied
-//! to the indexes, the status lists and the published keys.
+//! Committing: a batch's events and the evidence log checkpoint that covers them are made
+//! durable with one journal append, then applied to the indexes, the status lists, the
+//! published keys and the served log.
 
 use super::command::CommandError;
 use super::plan::Batch;
@@ -13,11 +14,20 @@ impl Engine {
     /// journal.
     pub(super) fn commit(
         &mut self,
-        events: Vec<Event>,
+        mut events: Vec<Event>,
         batch: &Batch,
         now: i64,
     ) -> Result<(), CommandError> {
         let first_seq = self.journal.len();
+        let (leaves, checkpoint) = match self.log.stage(&events) {
+            Ok(staged) => staged,
+            Err(e) => {
+                self.broken = true;
+                tracing::error!(error = %e, "evidence log refused the batch; refusing further changes");
+                return Err(CommandError::Journal);
+            }
+        };
+        events.push(checkpoint);
         if let Err(e) = self.journal.append(&events) {
             self.broken = true;
             tracing::error!(error = %e, "journal append failed; refusing further changes");
@@ -25,7 +35,8 @@ impl Engine {
         }
         let mut changed_lists = BTreeSet::new();
         for (i, event) in events.iter().enumerate() {
-            if let Err(e) = self.store.apply(first_seq + i as u64, event) {
+            let leaf = leaves.get(i).and_then(Option::as_ref);
+            if let Err(e) = self.store.apply(first_seq + i as u64, event, leaf) {
                 // The journal has it; the index will catch up on the next start.
                 tracing::error!(error = %e, "index update failed after a durable write");
             }
@@ -58,6 +69,7 @@ impl Engine {
                 Event::AuditorAdded { .. }
                 | Event::AuditorSuspended { .. }
                 | Event::BadgeResigned { .. } => {}
+                Event::LogCheckpoint { .. } => self.log.publish(event),
             }
         }
         for n in changed_lists {

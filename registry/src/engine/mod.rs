@@ -14,6 +14,8 @@ mod keys_ops;
 mod lists;
 mod plan;
 #[cfg(test)]
+mod log_tests;
+#[cfg(test)]
 mod tests;
 
 pub use alloc::{LIST_FILL, LIST_SIZE};
@@ -21,6 +23,7 @@ pub use command::{Command, CommandError, Done, RequestId};
 pub use lists::{PublishedKeys, SignedList, SignedLists, LIST_RESIGN_AFTER, LIST_TTL};
 
 use crate::durable;
+use crate::evidence::{EvidenceLog, LogError, LogView};
 use crate::journal::{Journal, JournalError};
 use crate::keys::{KeyRing, KeyRingError};
 use crate::store::{Store, StoreError};
@@ -65,6 +68,9 @@ pub enum OpenError {
     /// A status list could not be signed.
     #[error("status list signing: {0}")]
     Sign(#[from] sign::SignError),
+    /// The evidence log does not match its stored checkpoints, or cannot sign.
+    #[error(transparent)]
+    Log(#[from] LogError),
 }
 
 /// A key change, which runs alone against committed state.
@@ -80,6 +86,7 @@ pub struct Engine {
     journal: Journal,
     store: Store,
     keys: KeyRing,
+    log: EvidenceLog,
     issuer: String,
     lists: Lists,
     signed: SignedLists,
@@ -109,7 +116,7 @@ impl Engine {
                 .map_err(dir_err(&issuer_file))?;
         }
         let store = Store::open(&data.join("index"))?;
-        let (journal, events) = Journal::open(&data.join("journal"))?;
+        let (mut journal, events) = Journal::open(&data.join("journal"))?;
         let applied = store.applied()?;
         if applied > journal.len() {
             return Err(OpenError::IndexAhead {
@@ -117,8 +124,22 @@ impl Engine {
                 journal: journal.len(),
             });
         }
-        for (seq, event) in events.iter().enumerate().skip(applied as usize) {
-            store.apply(seq as u64, event)?;
+        // The whole journal rebuilds the log (checking every stored checkpoint); the
+        // indexes take only the tail they have not seen.
+        let mut log = EvidenceLog::new(keys.log.clone(), issuer)?;
+        for (seq, event) in events.iter().enumerate() {
+            let leaf = log.replay(seq as u64, event)?;
+            if seq as u64 >= applied {
+                store.apply(seq as u64, event, leaf.as_ref())?;
+            }
+        }
+        drop(events);
+        if log.needs_checkpoint() {
+            // Stored before it is served, like every checkpoint.
+            let checkpoint = log.sign()?;
+            journal.append(std::slice::from_ref(&checkpoint))?;
+            store.apply(journal.len() - 1, &checkpoint, None)?;
+            log.publish(&checkpoint);
         }
         let mut lists = Lists(Vec::new());
         for b in store.badges()? {
@@ -137,6 +158,7 @@ impl Engine {
             journal,
             store,
             keys,
+            log,
             issuer: issuer.to_owned(),
             lists,
             signed: Arc::default(),
@@ -164,6 +186,16 @@ impl Engine {
     /// The signed lists, for readers.
     pub fn signed_lists(&self) -> SignedLists {
         self.signed.clone()
+    }
+
+    /// The evidence log as served.
+    pub fn log_view(&self) -> LogView {
+        self.log.view()
+    }
+
+    /// The evidence log's checkpoint origin and C2SP verifier key.
+    pub fn log_identity(&self) -> (String, String) {
+        (self.log.origin().to_owned(), self.log.vkey())
     }
 
     /// The published key set as served (updated on rotation and withdrawal).

@@ -7,20 +7,20 @@ use trustmark_core::claims::{Action, AuditStatementClaims, IndicatorValue, Org, 
 use trustmark_core::sign::SigningKey;
 use trustmark_core::{Catalogue, Jwks, KeyUse, OriginPolicy, Reason, Verifier};
 
-const ISSUER: &str = "https://registry.example";
-const T: i64 = 1_800_000_000;
+pub(super) const ISSUER: &str = "https://registry.example";
+pub(super) const T: i64 = 1_800_000_000;
 
-fn engine(name: &str, demo: bool) -> (Engine, PathBuf) {
+pub(super) fn engine(name: &str, demo: bool) -> (Engine, PathBuf) {
     let data = std::env::temp_dir().join(format!("tm-engine-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     (Engine::open(&data, ISSUER, T, demo).unwrap(), data)
 }
 
-fn lab() -> SigningKey {
+pub(super) fn lab() -> SigningKey {
     SigningKey::from_seed(&[11; 32])
 }
 
-fn add(id: &str, key: &SigningKey) -> Command {
+pub(super) fn add(id: &str, key: &SigningKey) -> Command {
     Command::AddAuditor {
         id: id.into(),
         name: format!("{id} Lab"),
@@ -28,7 +28,7 @@ fn add(id: &str, key: &SigningKey) -> Command {
     }
 }
 
-fn issue(auditor: &str, key: &SigningKey, jti: &str, now: i64) -> Command {
+pub(super) fn issue(auditor: &str, key: &SigningKey, jti: &str, now: i64) -> Command {
     let catalogue = Catalogue::rcep_b2b_web_1().unwrap();
     let claims = AuditStatementClaims {
         iss: auditor.into(),
@@ -60,7 +60,7 @@ fn issue(auditor: &str, key: &SigningKey, jti: &str, now: i64) -> Command {
     }
 }
 
-fn change(badge: &str, action: Action, by: Actor, request: Option<(&str, i64)>) -> Command {
+pub(super) fn change(badge: &str, action: Action, by: Actor, request: Option<(&str, i64)>) -> Command {
     Command::ChangeStatus {
         badge: badge.into(),
         action,
@@ -82,11 +82,11 @@ fn auditor_change(badge: &str, action: Action, jti: &str, iat: i64) -> Command {
     )
 }
 
-fn operator_change(badge: &str, action: Action) -> Command {
+pub(super) fn operator_change(badge: &str, action: Action) -> Command {
     change(badge, action, Actor::Operator, None)
 }
 
-fn one(engine: &mut Engine, command: Command, now: i64) -> Result<Done, CommandError> {
+pub(super) fn one(engine: &mut Engine, command: Command, now: i64) -> Result<Done, CommandError> {
     engine.execute(vec![command], now).pop().unwrap()
 }
 

@@ -202,8 +202,9 @@ pub async fn issue(
     }
 }
 
-/// `GET /api/v1/badges/{id}`: the token, its claims, current status, history and the
-/// signed audit statement behind it (its SHA-256 is the badge's `audit.digest`).
+/// `GET /api/v1/badges/{id}`: the token, its claims, current status, history, its
+/// evidence log entries and the signed audit statement behind it (its SHA-256 is the
+/// badge's `audit.digest`).
 pub async fn get_badge(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -220,6 +221,7 @@ pub async fn get_badge(
         "claims": claims,
         "status": record.status.as_str(),
         "history": record.history.iter().map(|h| json!({"status": h.status.as_str(), "at": h.at, "reason": h.reason, "by": h.by})).collect::<Vec<_>>(),
+        "log": record.log,
         "audit_statement": record.statement,
         "status_list": {"idx": record.idx, "uri": format!("{}/statuslists/{}", state.issuer, record.list)},
     });

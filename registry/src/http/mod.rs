@@ -3,6 +3,7 @@
 mod badge_image;
 mod badges;
 mod demo_page;
+mod log;
 pub mod metrics;
 mod page;
 mod problem;
@@ -67,6 +68,10 @@ pub struct AppState {
     pub writer: Writer,
     /// Whether `/demo` is served.
     pub demo: bool,
+    /// The evidence log as served.
+    pub log: crate::evidence::LogView,
+    /// The log's checkpoint origin and C2SP verifier key.
+    pub log_identity: Arc<(String, String)>,
     /// Counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
     /// Request timeout, body sizes and request slots (the connection limits are applied
@@ -91,6 +96,11 @@ pub fn app(state: AppState) -> Router {
         .route("/b/{id}/qr.svg", get(qr::qr))
         .route("/b/{id}/badge.svg", get(badge_image::badge_svg))
         .route("/b/{id}/badge.jwt", get(badges::badge_token))
+        .route("/log/checkpoint", get(log::checkpoint))
+        .route("/log/tile/{*rest}", get(log::tile))
+        .route("/log/entries/{index}", get(log::entry))
+        .route("/log/proof/inclusion", get(log::inclusion))
+        .route("/log/proof/consistency", get(log::consistency))
         .route("/demo", get(demo_page::demo))
         .route("/badge.js", get(script::latest))
         .route("/badge-{file}", get(script::versioned))

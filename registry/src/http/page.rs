@@ -145,6 +145,10 @@ fn labels(t: Strings, claims: &BadgeClaims, status: &str, last_change: i64) -> V
         col_date => t.get("history.col.date"),
         col_status => t.get("history.col.status"),
         col_reason => t.get("history.col.reason"),
+        log => t.get("log.heading"),
+        log_intro => t.get("log.intro"),
+        col_entry => t.get("log.col.entry"),
+        col_event => t.get("log.col.event"),
         qr_alt => t.get("qr.alt"),
         qr_caption => t.get("qr.caption"),
         verify => t.get("verify.heading"),
@@ -181,6 +185,21 @@ pub async fn page(
         .iter()
         .map(|h| context! { date => date_time(h.at), status => t.get(&format!("status.{}", h.status.as_str())), reason => &h.reason })
         .collect();
+    let log: Vec<Value> = record
+        .log
+        .iter()
+        .map(|l| {
+            let event = match (l.kind.as_str(), l.status) {
+                ("status_changed", Some(s)) => t.fill(
+                    "log.event.status_changed",
+                    &[("status", &t.get(&format!("status.{}", s.as_str())))],
+                ),
+                ("reissued", _) => t.get("log.event.reissued"),
+                _ => t.get("log.event.issued"),
+            };
+            context! { index => l.index, date => date_time(l.at), event => event }
+        })
+        .collect();
     let last_change = record.history.last().map_or(claims.iat, |h| h.at);
     let languages: Vec<Value> = i18n::LANGUAGES
         .iter()
@@ -206,6 +225,7 @@ pub async fn page(
             status_list => &claims.status.status_list.uri,
             indicators => indicator_rows(&state, t, &record, &claims),
             history => history,
+            log => log,
             languages => languages,
             link_from => from.and_then(link_from),
             wrong_site => from.and_then(|f| wrong_site(t, &claims, &origins, f)),

@@ -112,6 +112,11 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "schemes": [trustmark_core::BadgeClaims::trust_mark_type_for(issuer)],
         "badge_script": format!("{issuer}{}", super::script::versioned_path()),
         "badge_script_integrity": super::script::integrity(),
+        "log": {
+            "origin": state.log_identity.0,
+            "vkey": state.log_identity.1,
+            "checkpoint": format!("{issuer}/log/checkpoint"),
+        },
     });
     ([CORS], Json(body)).into_response()
 }
