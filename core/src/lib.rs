@@ -35,6 +35,7 @@ pub mod evidence;
 mod json;
 pub mod jws;
 pub mod keys;
+pub mod log;
 pub mod origin;
 #[cfg(feature = "sign")]
 pub mod sign;

@@ -96,7 +96,9 @@ impl Published {
         if index >= self.size() {
             return Err(ReadError::OutOfRange);
         }
-        self.tree.subtree(0, index).map_err(|_| ReadError::OutOfRange)
+        self.tree
+            .subtree(0, index)
+            .map_err(|_| ReadError::OutOfRange)
     }
 
     /// An inclusion proof of `index` in the tree of `size` (at most the published size).
@@ -360,7 +362,7 @@ impl EvidenceLog {
             extensions: Vec::new(),
         }
         .format();
-        let note = note::sign(&text, self.origin(), &self.key)
+        let note = note::sign(&text, self.origin(), self.key.as_ed25519())
             .map_err(|e| LogError::Key(e.to_string()))?;
         self.last = Some((size, root));
         self.last_origin = Some(self.origin().to_owned());

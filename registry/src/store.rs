@@ -298,7 +298,9 @@ impl Store {
             }
             // Evidence only: the keys themselves live in DATA/keys, the checkpoints are
             // checked and served by the evidence log.
-            Event::KeysRotated { .. } | Event::KeyWithdrawn { .. } | Event::LogCheckpoint { .. } => {}
+            Event::KeysRotated { .. }
+            | Event::KeyWithdrawn { .. }
+            | Event::LogCheckpoint { .. } => {}
         }
         self.meta.insert("applied", &(seq + 1).to_be_bytes())?;
         Ok(())

@@ -137,30 +137,34 @@ async fn kill_9_during_issuance_loses_no_acknowledged_badge() {
     // badge has exactly its issuance entry, every issuance entry a stored badge, and
     // every checkpoint served before the kill is a prefix of the log now.
     let view = engine.log_view();
-    let log = view.read().unwrap();
-    let size = log.size();
-    let root = log.checkpoint().unwrap().root;
-    let mut logged = HashSet::new();
-    for index in 0..size {
-        let bytes = store.log_entry(index).unwrap().expect("entry stored");
-        if let LogEvent::Issued { badge, token, .. } = Entry::parse(&bytes).unwrap().event {
-            let b = store.badge(&badge).unwrap().expect("a logged badge is stored");
-            assert_eq!(b.token, token);
-            assert_eq!(b.log.first().map(|l| l.index), Some(index));
-            let proof = log.inclusion(index, size).unwrap();
-            merkle::verify_inclusion(&merkle::leaf_hash(&bytes), index, size, &proof, &root)
-                .unwrap();
-            assert!(logged.insert(badge), "a badge was logged twice");
+    {
+        let log = view.read().unwrap();
+        let size = log.size();
+        let root = log.checkpoint().unwrap().root;
+        let mut logged = HashSet::new();
+        for index in 0..size {
+            let bytes = store.log_entry(index).unwrap().expect("entry stored");
+            if let LogEvent::Issued { badge, token, .. } = Entry::parse(&bytes).unwrap().event {
+                let b = store
+                    .badge(&badge)
+                    .unwrap()
+                    .expect("a logged badge is stored");
+                assert_eq!(b.token, token);
+                assert_eq!(b.log.first().map(|l| l.index), Some(index));
+                let proof = log.inclusion(index, size).unwrap();
+                merkle::verify_inclusion(&merkle::leaf_hash(&bytes), index, size, &proof, &root)
+                    .unwrap();
+                assert!(logged.insert(badge), "a badge was logged twice");
+            }
+        }
+        assert_eq!(logged.len(), all.len(), "badges and log entries differ");
+        for old in &seen {
+            assert!(old.size <= size, "a served checkpoint is ahead of the log");
+            let proof = log.consistency(old.size, size).unwrap();
+            merkle::verify_consistency(old.size, size, &old.root, &root, &proof)
+                .unwrap_or_else(|e| panic!("checkpoint of size {} is not a prefix: {e}", old.size));
         }
     }
-    assert_eq!(logged.len(), all.len(), "badges and log entries differ");
-    for old in &seen {
-        assert!(old.size <= size, "a served checkpoint is ahead of the log");
-        let proof = log.consistency(old.size, size).unwrap();
-        merkle::verify_consistency(old.size, size, &old.root, &root, &proof)
-            .unwrap_or_else(|e| panic!("checkpoint of size {} is not a prefix: {e}", old.size));
-    }
-    drop(log);
     drop(store);
     drop(engine);
 

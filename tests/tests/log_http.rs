@@ -140,10 +140,12 @@ async fn tiles_entries_and_proofs_rebuild_the_signed_root() {
             assert_eq!(&bytes(&format!("{base}/log/entries/{i}")).await, entry);
         }
     }
-    // The tiles alone give the signed root, and a level-1 tile is not there yet (it
-    // needs 256 × 256 entries).
+    // The tiles alone give the signed root; the level-1 tile holds one hash so far, the
+    // root of the first 256 entries.
     let tiles = Tiles(leaves.clone());
     assert_eq!(merkle::root(&tiles, size).unwrap(), checkpoint.root);
+    let level1 = bytes(&format!("{base}/log/tile/1/000.p/1")).await;
+    assert_eq!(level1, fold(&leaves[..256]).to_vec());
 
     // The proof helpers agree with proofs rebuilt from the tiles, and verify.
     for index in [0u64, 1, 100, 255, 256, 299, 300] {
@@ -153,12 +155,15 @@ async fn tiles_entries_and_proofs_rebuild_the_signed_root() {
         .await;
         assert_eq!(b64(&v["leaf_hash"]), leaves[index as usize]);
         let proof: Vec<Hash> = v["proof"].as_array().unwrap().iter().map(b64).collect();
-        assert_eq!(
-            proof,
-            merkle::inclusion_proof(&tiles, index, size).unwrap()
-        );
-        merkle::verify_inclusion(&leaves[index as usize], index, size, &proof, &checkpoint.root)
-            .unwrap();
+        assert_eq!(proof, merkle::inclusion_proof(&tiles, index, size).unwrap());
+        merkle::verify_inclusion(
+            &leaves[index as usize],
+            index,
+            size,
+            &proof,
+            &checkpoint.root,
+        )
+        .unwrap();
     }
     for old in [1u64, 2, 255, 256, 257, 300, 301] {
         let v = common::get_json(&format!(
@@ -174,19 +179,38 @@ async fn tiles_entries_and_proofs_rebuild_the_signed_root() {
     for (path, status) in [
         ("/log/tile/0/001", StatusCode::NOT_FOUND),
         ("/log/tile/0/001.p/46", StatusCode::NOT_FOUND),
-        ("/log/tile/1/000.p/1", StatusCode::NOT_FOUND),
+        ("/log/tile/1/000.p/2", StatusCode::NOT_FOUND),
+        ("/log/tile/1/000", StatusCode::NOT_FOUND),
         ("/log/tile/0/1", StatusCode::NOT_FOUND),
         ("/log/tile/0/x000/000", StatusCode::NOT_FOUND),
         ("/log/tile/entries/001", StatusCode::NOT_FOUND),
         ("/log/entries/301", StatusCode::NOT_FOUND),
         ("/log/entries/01", StatusCode::NOT_FOUND),
-        ("/log/proof/inclusion?index=0&size=302", StatusCode::BAD_REQUEST),
-        ("/log/proof/inclusion?index=301&size=301", StatusCode::BAD_REQUEST),
-        ("/log/proof/inclusion?index=01&size=301", StatusCode::BAD_REQUEST),
+        (
+            "/log/proof/inclusion?index=0&size=302",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/log/proof/inclusion?index=301&size=301",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/log/proof/inclusion?index=01&size=301",
+            StatusCode::BAD_REQUEST,
+        ),
         ("/log/proof/inclusion?size=301", StatusCode::BAD_REQUEST),
-        ("/log/proof/consistency?old=0&new=301", StatusCode::BAD_REQUEST),
-        ("/log/proof/consistency?old=5&new=4", StatusCode::BAD_REQUEST),
-        ("/log/proof/consistency?old=1&new=302", StatusCode::BAD_REQUEST),
+        (
+            "/log/proof/consistency?old=0&new=301",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/log/proof/consistency?old=5&new=4",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/log/proof/consistency?old=1&new=302",
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let r = get(&format!("{base}{path}")).await;
         assert_eq!(r.status(), status, "{path}");
@@ -222,7 +246,11 @@ async fn tiles_entries_and_proofs_rebuild_the_signed_root() {
         ],
     );
     out.expect_code(0);
-    let note = get(&format!("{base}/log/checkpoint")).await.text().await.unwrap();
+    let note = get(&format!("{base}/log/checkpoint"))
+        .await
+        .text()
+        .await
+        .unwrap();
     let next = open_checkpoint(note.as_bytes(), &vkey).unwrap();
     assert_eq!(next.size, 302);
     let v = common::get_json(&format!("{base}/log/proof/consistency?old=301&new=302")).await;

@@ -45,6 +45,10 @@ pub enum Command {
     /// Revoke, suspend or reinstate a badge with a signed request (the issuing auditor).
     #[command(subcommand, after_help = BADGE_EXAMPLES)]
     Badge(BadgeCommand),
+    /// Check a registry's evidence log: its signed checkpoint, that it only ever grew,
+    /// and that a badge's every entry is in it; or list every event about a site.
+    #[command(subcommand)]
+    Log(LogCommand),
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -368,6 +372,86 @@ pub struct BadgeChangeArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Verify the log's checkpoint with the pinned key, its consistency with the last
+    /// checkpoint verified on this machine (and a bundle's), and with --badge that the
+    /// badge's issuance and every status change are in it.
+    #[command(after_help = LOG_VERIFY_EXAMPLES)]
+    Verify(LogVerifyArgs),
+    /// List every log event concerning a site: badges issued for it and their status
+    /// changes (what a site owner runs to spot badges they never asked for).
+    #[command(after_help = LOG_MONITOR_EXAMPLES)]
+    Monitor(LogMonitorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogVerifyArgs {
+    /// The registry. Default: TRUSTMARK_REGISTRY, then the config file.
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+
+    /// Also prove this badge's log entries: its id (b_…) or its token.
+    #[arg(long, value_name = "ID|TOKEN")]
+    pub badge: Option<String>,
+
+    /// Also check the log is consistent with the checkpoint in this bundle (from
+    /// `trustmark bundle fetch`).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// The log's verifier key (`<origin>+<key id>+<key>`), pinned from now on. Default:
+    /// the key pinned by an earlier run, else the registry metadata's (pinned on first
+    /// use).
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: Option<String>,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogMonitorArgs {
+    /// The registry. Default: TRUSTMARK_REGISTRY, then the config file.
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+
+    /// The site (https://host[:port] or a bare domain).
+    #[arg(long, value_name = "ORIGIN")]
+    pub origin: String,
+
+    /// The log's verifier key, as for `log verify`.
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: Option<String>,
+
+    /// Scan the whole log again instead of only the entries since the last run.
+    #[arg(long)]
+    pub from_start: bool,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const LOG_VERIFY_EXAMPLES: &str = "\
+Examples:
+  trustmark log verify --registry https://registry.example
+  trustmark log verify --registry https://registry.example --badge b_q3Xo0kM9Vd2mTj0PZ1y7Aw
+  trustmark log verify --registry https://registry.example --bundle registry.bundle --json
+The first run pins the log key the registry names; every later run is held to it and to
+the last checkpoint verified (TRUSTMARK_STATE_DIR, else the platform's state directory).
+Exit codes: 0 verified; 1 wrong key, forked or rolled-back log, tampered data, or a badge
+history the log does not hold; 2 could not check.";
+
+const LOG_MONITOR_EXAMPLES: &str = "\
+Examples:
+  trustmark log monitor --registry https://registry.example --origin www.supplier.example
+  # daily, mailing anything new:
+  0 6 * * * trustmark log monitor --registry https://registry.example --origin supplier.example | grep '^new'
+Later runs read only the entries added since the last one.
+Exit codes: 0 scanned; 1 the log does not match its checkpoint; 2 could not check.";
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

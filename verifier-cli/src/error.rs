@@ -143,6 +143,14 @@ pub enum CliError {
         source: std::io::Error,
     },
 
+    // The evidence log (cmd/log).
+    /// The log state on this machine could not be used.
+    #[error(transparent)]
+    State(#[from] crate::witness::StateError),
+    /// `--log-key` is not a verifier key.
+    #[error("'{0}' is not a log verifier key")]
+    LogKey(String),
+
     // verify-bulk (cmd/bulk): failures of the run as a whole; a bad line is a record.
     /// The input held no line to check (empty, or only blank lines and a CSV header).
     #[error("{0} has no line to check")]
@@ -190,6 +198,12 @@ impl CliError {
                 "the site's badge markup is broken; its owner should fix the src"
             }
             CliError::WriteFile { .. } => "check that the directory exists and is writable",
+            CliError::State(_) => {
+                "TRUSTMARK_STATE_DIR chooses where the log state is kept"
+            }
+            CliError::LogKey(_) => {
+                "give the key as the registry metadata's log.vkey: <origin>+<key id>+<base64 key>"
+            }
             CliError::BulkEmpty(_) => {
                 "give one token, site or domain per line, or CSV with an origin,token header"
             }

@@ -6,6 +6,7 @@ mod cli;
 mod cmd;
 mod config;
 mod error;
+mod evidence;
 mod fetch;
 mod files;
 mod input;
@@ -14,6 +15,7 @@ mod report;
 mod site;
 mod time;
 mod trust;
+mod witness;
 
 use clap::Parser;
 use error::CliError;
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         cli::Command::Keygen(args) => cmd::keygen::run(args, &mut out),
         cli::Command::Audit(c) => cmd::audit::run(c, timeout, &mut out, &mut err),
         cli::Command::Badge(c) => cmd::badge::run(c, timeout, &mut out, &mut err),
+        cli::Command::Log(c) => cmd::log::run(c, timeout, &mut out, &mut err),
         cli::Command::Completions(args) => cmd::docs::completions(args, &mut out),
         cli::Command::Man => cmd::docs::man(&mut out),
     };

@@ -36,9 +36,14 @@ pub struct Bundle {
     pub jwks: serde_json::Value,
     /// Every status list token, as served.
     pub status_lists: Vec<String>,
-    /// The evidence log's latest checkpoint, once the registry has a log.
+    /// The evidence log's checkpoint when the bundle was made (a signed note, checked
+    /// with `log_vkey`): `trustmark log verify --bundle` later proves the live log
+    /// extends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
+    /// The log's verifier key, as the registry's metadata named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_vkey: Option<String>,
 }
 
 /// A trust source, resolved from the flags, the environment and the config file.
@@ -223,13 +228,20 @@ pub async fn fetch_registry(fetcher: &Fetcher, issuer: &str, now: i64) -> Result
             .ok_or(CliError::RegistryDocument("a status list that is not text"))?;
         status_lists.push(token.trim().to_owned());
     }
+    let info = crate::evidence::log_info(fetcher, issuer).await?;
+    let note = crate::evidence::fetch_note(fetcher, issuer).await?;
+    let key = trustmark_core::log::note::VerifierKey::parse(&info.vkey)
+        .map_err(|_| CliError::RegistryDocument("a log key that does not parse"))?;
+    crate::evidence::open(&note, &key)
+        .map_err(|_| CliError::RegistryDocument("a checkpoint its log key did not sign"))?;
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
         issuer: issuer.to_owned(),
         fetched_at: now,
         jwks,
         status_lists,
-        checkpoint: None,
+        checkpoint: Some(note),
+        log_vkey: Some(info.vkey),
     })
 }
 

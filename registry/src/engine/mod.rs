@@ -12,9 +12,9 @@ mod command;
 mod commit;
 mod keys_ops;
 mod lists;
-mod plan;
 #[cfg(test)]
 mod log_tests;
+mod plan;
 #[cfg(test)]
 mod tests;
 

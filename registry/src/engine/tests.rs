@@ -60,7 +60,12 @@ pub(super) fn issue(auditor: &str, key: &SigningKey, jti: &str, now: i64) -> Com
     }
 }
 
-pub(super) fn change(badge: &str, action: Action, by: Actor, request: Option<(&str, i64)>) -> Command {
+pub(super) fn change(
+    badge: &str,
+    action: Action,
+    by: Actor,
+    request: Option<(&str, i64)>,
+) -> Command {
     Command::ChangeStatus {
         badge: badge.into(),
         action,

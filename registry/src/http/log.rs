@@ -49,7 +49,8 @@ fn read(state: &AppState) -> Result<std::sync::RwLockReadGuard<'_, Published>, P
 
 /// A decimal without sign or leading zeros: one spelling per number, one cache entry.
 fn canonical_u64(s: &str) -> Option<u64> {
-    let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    let ok =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     ok.then(|| s.parse().ok()).flatten()
 }
 
@@ -202,4 +203,3 @@ pub async fn consistency(
     )
         .into_response())
 }
-

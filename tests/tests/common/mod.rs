@@ -627,7 +627,8 @@ impl CliRun {
     }
 }
 
-/// Runs `trustmark` with `args` in a hermetic environment: cache in `cache`, no
+/// Runs `trustmark` with `args` in a hermetic environment: cache in `cache` (the log
+/// state in `cache/state`), no
 /// default registry from the environment or a config file, no proxy. Runs on a
 /// blocking thread so servers in the test's runtime keep answering meanwhile.
 pub async fn trustmark_cli(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> CliRun {
@@ -642,6 +643,7 @@ pub async fn trustmark_cli(args: &[&str], cache: &Path, env: &[(&str, &str)]) ->
         command
             .args(&args)
             .env("TRUSTMARK_CACHE_DIR", &cache)
+            .env("TRUSTMARK_STATE_DIR", cache.join("state"))
             .env(
                 "TRUSTMARK_CONFIG",
                 std::env::temp_dir()
