@@ -49,6 +49,8 @@ show_log() {
 }
 
 # Port 0: the kernel picks a free port, and the registry prints the address it bound.
+# The log file exists before the registry starts, so polling it never races its creation.
+: >"$work/registry.log"
 NO_COLOR=1 "$registry" serve --demo --listen 127.0.0.1:0 --data "$data" 2>"$work/registry.log" &
 pid=$!
 base=
