@@ -34,6 +34,7 @@ pub mod claims;
 mod json;
 pub mod jws;
 pub mod keys;
+pub mod log;
 pub mod origin;
 #[cfg(feature = "sign")]
 pub mod sign;
