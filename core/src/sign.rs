@@ -68,6 +68,12 @@ impl SigningKey {
         &self.kid
     }
 
+    /// The Ed25519 key itself, for signed formats built outside this module (the log's
+    /// notes: [`crate::log::note::sign`]).
+    pub fn as_ed25519(&self) -> &ed25519_dalek::SigningKey {
+        &self.inner
+    }
+
     /// Signs arbitrary bytes (for callers building other signed formats).
     pub fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
         self.inner.sign(message).to_bytes()

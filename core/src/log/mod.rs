@@ -11,3 +11,4 @@
 //! - [`tile`]: C2SP `tlog-tiles` paths, hash tiles and entry bundles.
 
 pub mod merkle;
+pub mod note;
