@@ -10,5 +10,6 @@
 //! - [`checkpoint`]: the C2SP `tlog-checkpoint` body, parsed canonically.
 //! - [`tile`]: C2SP `tlog-tiles` paths, hash tiles and entry bundles.
 
+pub mod checkpoint;
 pub mod merkle;
 pub mod note;
