@@ -13,3 +13,4 @@
 pub mod checkpoint;
 pub mod merkle;
 pub mod note;
+pub mod tile;
