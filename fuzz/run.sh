@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Fuzz one decoder, seeded from the golden vectors.
-#   fuzz/run.sh badge_token|status_list|jwks [SECONDS]
+#   fuzz/run.sh badge_token|status_list|jwks|log_note [SECONDS]
 # Needs `cargo install cargo-fuzz`. On a stable toolchain this runs without a sanitizer
 # (RUSTC_BOOTSTRAP lets cargo-fuzz pass its flags); with nightly, drop both overrides to
 # get AddressSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?target: badge_token, status_list or jwks}
+target=${1:?target: badge_token, status_list, jwks or log_note}
 seconds=${2:-60}
 corpus=corpus/$target
 mkdir -p "$corpus"
@@ -18,6 +18,21 @@ if target == "badge_token":
     seeds, floor = [c["token"].encode() for c in json.load(open(root / "cases.json"))["cases"]], 86
 elif target == "status_list":
     seeds, floor = [p.read_bytes().strip() for p in (root / "statuslists").glob("*.jwt")], 9
+elif target == "log_note":
+    log = root / "log"
+    notes = json.load(open(log / "signed-note.json"))
+    checkpoints = json.load(open(log / "checkpoint.json"))
+    seeds = [c["note"].encode() for c in notes["notes"]]
+    seeds += [c["note"].encode() for c in notes["signatures"]]
+    seeds += [k.encode() for k in notes["keys"].values()]
+    seeds += [c["key"].encode() for c in notes["bad_keys"]]
+    seeds += [c["text"].encode() for c in checkpoints["valid"] + checkpoints["invalid"]]
+    example = json.load(open(log / "trustmark-checkpoint.json"))
+    seeds += [example["note"].encode(), example["vkey"].encode()]
+    seeds += [p.encode() for p in ("tile/0/x001/x234/067.p/5", "tile/7/255", "tile/entries/000.p/1",
+                                   "tile/entries/x009/x223/x372/x036/x854/x775/807.p/255")]
+    seeds += [bytes([0, 0]), bytes([0, 1, 0x61, 0, 2, 0x62, 0x63]), bytes([0, 1, 0x78]) * 256]
+    floor = 61
 else:
     seeds, floor = [p.read_bytes() for p in (root / "jwks").glob("*.json")], 3
 # A run from a truncated seed set would still "pass", having explored less.

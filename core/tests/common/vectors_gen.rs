@@ -39,6 +39,7 @@ pub struct Keys {
     pub auditor: SigningKey,
     pub rogue: SigningKey,
     pub withdrawn: SigningKey,
+    pub log: SigningKey,
 }
 
 pub fn keys() -> Keys {
@@ -49,6 +50,7 @@ pub fn keys() -> Keys {
         auditor: SigningKey::from_seed(&seed("auditor-example")),
         rogue: SigningKey::from_seed(&seed("not trusted by anyone")),
         withdrawn: SigningKey::from_seed(&seed("registry badge key withdrawn")),
+        log: SigningKey::from_seed(&seed("registry log key 1")),
     }
 }
 
@@ -258,6 +260,7 @@ pub fn generate() -> Vec<(String, String)> {
     for (file, key) in [
         ("registry-badge", &k.badge),
         ("registry-status", &k.status),
+        ("registry-log", &k.log),
         ("auditor", &k.auditor),
     ] {
         files.push((
@@ -1179,7 +1182,61 @@ pub fn generate() -> Vec<(String, String)> {
         "testdata/vectors/jwks/invalid.json".into(),
         pretty(&bad_sets),
     ));
+    files.push((
+        "testdata/vectors/log/trustmark-checkpoint.json".into(),
+        pretty(&log_checkpoint_example(&k.log)),
+    ));
     files
+}
+
+/// The example registry's log origin, also its note key name.
+pub const LOG_ORIGIN: &str = "registry.example/log";
+
+/// A checkpoint of the Certificate Transparency reference tree (the eight leaves of
+/// `rfc6962.json`), signed by the example log key: the literal example of
+/// docs/spec/log-formats.md.
+fn log_checkpoint_example(key: &SigningKey) -> Value {
+    use trustmark_core::log::{checkpoint, merkle, note};
+    let leaves = [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ];
+    let mut tree = merkle::Tree::new();
+    for leaf in leaves {
+        tree.push(merkle::leaf_hash(&hex_decode(leaf)));
+    }
+    let cp = checkpoint::Checkpoint {
+        origin: LOG_ORIGIN.into(),
+        size: tree.len(),
+        root: tree.root(),
+        extensions: vec![],
+    };
+    let vkey = note::VerifierKey::new(LOG_ORIGIN, &key.as_ed25519().verifying_key()).unwrap();
+    json!({
+        "description": "A checkpoint of the eight-leaf Certificate Transparency reference tree (rfc6962.json), signed by keys-example/registry-log.jwk; the literal example of docs/spec/log-formats.md",
+        "vkey": vkey.to_string(),
+        "origin": LOG_ORIGIN,
+        "size": cp.size,
+        "root_hex": hex_encode(&cp.root),
+        "note": checkpoint::sign_checkpoint(&cp, key.as_ed25519()).unwrap(),
+    })
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn k_private(key: &SigningKey) -> String {
