@@ -128,12 +128,7 @@ fn bench(c: &mut Criterion) {
 }
 
 /// Interleaved rounds of each operation and its baseline, printed as rates and ratios.
-fn summary(
-    base: &Tree,
-    entries: &[Vec<u8>],
-    key: &ed25519_dalek::SigningKey,
-    picks: &[u64],
-) {
+fn summary(base: &Tree, entries: &[Vec<u8>], key: &ed25519_dalek::SigningKey, picks: &[u64]) {
     let rounds = 30;
     let mut append = Vec::new();
     let mut raw = Vec::new();
@@ -202,7 +197,9 @@ fn summary(
         median(&mut consistency),
         median(&mut hashing),
     );
-    println!("\nsummary ({rounds} interleaved rounds, tree of {SIZE} entries, batches of {BATCH}):");
+    println!(
+        "\nsummary ({rounds} interleaved rounds, tree of {SIZE} entries, batches of {BATCH}):"
+    );
     println!(
         "  appends, checkpoint per batch : {append:>10.0} entries/s ({:.3} x the raw floor of {raw:.0}/s)",
         append / raw

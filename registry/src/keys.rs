@@ -14,9 +14,10 @@ use trustmark_core::{Jwks, KeyUse, PublicKey};
 use zeroize::Zeroizing;
 
 /// The throwaway keys published in `keys-example/`.
-const EXAMPLE_KEYS: [&str; 3] = [
+const EXAMPLE_KEYS: [&str; 4] = [
     include_str!("../../keys-example/registry-badge.jwk"),
     include_str!("../../keys-example/registry-status.jwk"),
+    include_str!("../../keys-example/registry-log.jwk"),
     include_str!("../../keys-example/auditor.jwk"),
 ];
 
@@ -394,6 +395,15 @@ mod tests {
         assert!(matches!(
             KeyRing::load_or_create(&data, 1000, true),
             Err(KeyRingError::Permissions { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&data);
+        // The published log key is refused as the log's key just the same.
+        let data = dir("example-log");
+        std::fs::create_dir_all(data.join("keys")).unwrap();
+        write_private(&data.join("keys/log.jwk"), EXAMPLE_KEYS[2].as_bytes()).unwrap();
+        assert!(matches!(
+            KeyRing::load_or_create(&data, 1000, false),
+            Err(KeyRingError::ExampleKey { path }) if path.ends_with("keys/log.jwk")
         ));
         let _ = std::fs::remove_dir_all(&data);
     }

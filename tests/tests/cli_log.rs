@@ -340,7 +340,11 @@ async fn log_verify_and_monitor_hold_the_registry_to_its_history() {
     )
     .await;
     run.expect_code(0);
-    assert!(run.stdout.contains("4 event(s) in 7 log entries"), "{}", run.context());
+    assert!(
+        run.stdout.contains("4 event(s) in 7 log entries"),
+        "{}",
+        run.context()
+    );
 
     // A registry that is not there cannot be checked: exit 2, not 1.
     drop(registry);

@@ -9,8 +9,10 @@
 //! - [`note`]: C2SP `signed-note` with Ed25519 signatures and verifier keys.
 //! - [`checkpoint`]: the C2SP `tlog-checkpoint` body, parsed canonically.
 //! - [`tile`]: C2SP `tlog-tiles` paths, hash tiles and entry bundles.
+//! - [`compact`]: the compact range a client keeps to extend a checked tree.
 
 pub mod checkpoint;
+pub mod compact;
 pub mod merkle;
 pub mod note;
 pub mod tile;
