@@ -6,5 +6,6 @@ pub mod bulk;
 pub mod bundle;
 pub mod docs;
 pub mod keygen;
+pub mod scan;
 pub mod status;
 pub mod verify;
