@@ -225,6 +225,9 @@ pub async fn crawl(
         Err((url, RobotsFailure::Status(status))) => {
             return Err(ScanError::RobotsUnavailable { url, status })
         }
+        Err((_, RobotsFailure::Fetch(FetchError::Certificate { url, why }))) => {
+            return Err(ScanError::Certificate { url, why })
+        }
         Err((_, RobotsFailure::Fetch(e))) => return Err(ScanError::Unreachable(e)),
     };
     if !start_robots.allows(&path_of(start)) {
