@@ -366,7 +366,7 @@ async fn start_site(tls: Option<&Tls>) -> Site {
             get(move || {
                 let n = flaky.fetch_add(1, Ordering::SeqCst);
                 async move {
-                    if n % 2 == 0 {
+                    if n.is_multiple_of(2) {
                         stall().await
                     } else {
                         Redirect::to("/pay/done").into_response()

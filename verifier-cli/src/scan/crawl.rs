@@ -296,9 +296,7 @@ pub async fn crawl(
         match result {
             Ok((traced, facts)) => {
                 if is_start {
-                    if let Err(e) = start_page(&traced) {
-                        return Err(e);
-                    }
+                    start_page(&traced)?;
                 }
                 state.file(url, traced, facts);
             }

@@ -337,16 +337,16 @@ pub fn read(html: &str, page: &Url) -> Facts {
                     .unwrap_or_default();
                 facts.title = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
             }
-            "meta" if facts.description.is_none() => {
-                if e.attr("name")
-                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("description"))
-                {
-                    facts.description = e
-                        .attr("content")
-                        .map(str::trim)
-                        .filter(|c| !c.is_empty())
-                        .map(str::to_owned);
-                }
+            "meta"
+                if facts.description.is_none()
+                    && e.attr("name")
+                        .is_some_and(|n| n.trim().eq_ignore_ascii_case("description")) =>
+            {
+                facts.description = e
+                    .attr("content")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned);
             }
             "script" => {
                 let json_ld = e

@@ -251,37 +251,33 @@ pub async fn scan(
         cert_links.len() + pay_links.len(),
         settings.tries,
     ));
-    let concurrency = settings.concurrency;
-    let cert_tries = probe::tries(
-        fetcher,
-        cert_links.into_iter().collect(),
-        settings.tries,
-        concurrency,
-    );
-    let pay_tries = probe::tries(
-        fetcher,
-        pay_links.into_iter().map(|u| (u, None)).collect(),
-        settings.tries,
-        concurrency,
-    );
-    let privacy_tries = probe::tries(
-        fetcher,
-        privacy_links
-            .into_iter()
-            .filter(|u| fetchable(u))
-            .map(|u| (u, None))
-            .collect(),
-        1,
-        concurrency,
-    );
-    let upgrade = async {
-        match start.scheme() {
-            "https" => Some(probe::upgrade(fetcher, start).await),
-            _ => None,
-        }
+    // One queue for every link, so `--concurrency` bounds them all together.
+    let job = |url: String, look_for: Option<String>, tries: usize| probe::Job {
+        url,
+        look_for,
+        tries,
     };
-    let (cert_tries, pay_tries, privacy_tries, upgrade) =
-        tokio::join!(cert_tries, pay_tries, privacy_tries, upgrade);
+    let n_certs = cert_links.len();
+    let n_pay = pay_links.len();
+    let jobs: Vec<probe::Job> = cert_links
+        .into_iter()
+        .map(|(u, id)| job(u, id, settings.tries))
+        .chain(pay_links.into_iter().map(|u| job(u, None, settings.tries)))
+        .chain(
+            privacy_links
+                .into_iter()
+                .filter(|u| fetchable(u))
+                .map(|u| job(u, None, 1)),
+        )
+        .collect();
+    let mut done = probe::tries(fetcher, jobs, settings.concurrency).await;
+    let privacy_tries = done.split_off(n_certs + n_pay);
+    let pay_tries = done.split_off(n_certs);
+    let cert_tries = done;
+    let upgrade = match start.scheme() {
+        "https" => Some(probe::upgrade(fetcher, start).await),
+        _ => None,
+    };
     let privacy_checked: BTreeMap<String, probe::Outcome> = privacy_tries
         .into_iter()
         .filter_map(|t| Some((t.url, t.tries.into_iter().next()?)))

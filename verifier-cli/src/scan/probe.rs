@@ -92,24 +92,37 @@ async fn one_try(fetcher: &Fetcher, url: &str, look_for: Option<&str>) -> Outcom
     }
 }
 
-/// Fetches each link `tries` times; `look_for` gives the text a link's page must show.
-pub async fn tries(
-    fetcher: &Fetcher,
-    links: Vec<(String, Option<String>)>,
-    tries: usize,
-    concurrency: usize,
-) -> Vec<Tries> {
-    stream::iter(links)
-        .map(|(url, look_for)| async move {
-            let mut outcomes = Vec::with_capacity(tries);
-            for _ in 0..tries {
-                outcomes.push(one_try(fetcher, &url, look_for.as_deref()).await);
-            }
-            Tries {
-                url,
-                tries: outcomes,
-            }
-        })
+/// One link to try.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The link.
+    pub url: String,
+    /// Text its page must show (a certificate's number), if any.
+    pub look_for: Option<String>,
+    /// How many tries.
+    pub tries: usize,
+}
+
+/// Tries each link, at most `concurrency` links at a time; the results come back in the
+/// order of `jobs`.
+pub async fn tries(fetcher: &Fetcher, jobs: Vec<Job>, concurrency: usize) -> Vec<Tries> {
+    stream::iter(jobs)
+        .map(
+            |Job {
+                 url,
+                 look_for,
+                 tries,
+             }| async move {
+                let mut outcomes = Vec::with_capacity(tries);
+                for _ in 0..tries {
+                    outcomes.push(one_try(fetcher, &url, look_for.as_deref()).await);
+                }
+                Tries {
+                    url,
+                    tries: outcomes,
+                }
+            },
+        )
         .buffered(concurrency)
         .collect()
         .await
