@@ -918,3 +918,44 @@ async fn robots_txt_that_forbids_everything_or_fails_stops_the_scan() {
         assert_eq!(paths, ["/robots.txt"]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_redirects_are_followed_and_a_sixth_is_one_too_many() {
+    let dir = temp_dir("scan-redirects");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    // /r/N redirects to /r/N-1; /r/0 is the page.
+    let router = Router::new()
+        .route(
+            "/r/{n}",
+            get(
+                |axum::extract::Path(n): axum::extract::Path<u32>| async move {
+                    if n == 0 {
+                        (
+                        [(header::CONTENT_TYPE, "text/html")],
+                        "<html lang=en><title>Home</title><meta name=description content=d></html>",
+                    )
+                        .into_response()
+                    } else {
+                        Redirect::temporary(&format!("/r/{}", n - 1)).into_response()
+                    }
+                },
+            ),
+        )
+        .route("/robots.txt", get(|| async { StatusCode::NOT_FOUND }));
+    serve(listener, router, None);
+    let five = trustmark(
+        &["scan", &format!("{origin}/r/5"), "--timeout", "3", "--json"],
+        &dir,
+    )
+    .await;
+    five.expect_code(1);
+    assert_eq!(five.json()["pages"], 1, "{}", five.context());
+    let six = trustmark(&["scan", &format!("{origin}/r/6"), "--timeout", "3"], &dir).await;
+    six.expect_code(2);
+    assert!(
+        six.stderr.contains("too many redirects"),
+        "{}",
+        six.context()
+    );
+}

@@ -413,7 +413,9 @@ impl Fetcher {
                 if next == current || redirects.iter().any(|h| h.url == next.as_str()) {
                     return Err(redirect(LOOP));
                 }
-                if redirects.len() > MAX_REDIRECTS - 1 {
+                // `redirects` counts the redirects answered so far: the fifth is still
+                // followed, a sixth is one too many.
+                if redirects.len() > MAX_REDIRECTS {
                     return Err(redirect(TOO_MANY));
                 }
                 current = next;

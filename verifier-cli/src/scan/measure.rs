@@ -563,7 +563,12 @@ pub fn payment_links(crawl: &Crawl) -> Vec<String> {
 
 /// Local payment redirect success and timeouts (SPEC 8): % of tries reaching a 2xx,
 /// and timeouts per 1,000 tries.
-pub fn payments(crawl: &Crawl, tries: &[Tries], refused: &[String]) -> (Finding, Finding) {
+pub fn payments(
+    crawl: &Crawl,
+    tries: &[Tries],
+    refused: &[String],
+    per_link: usize,
+) -> (Finding, Finding) {
     let total: usize = tries.iter().map(|t| t.tries.len()).sum();
     if total == 0 && refused.is_empty() {
         let why = format!(
@@ -603,8 +608,8 @@ pub fn payments(crawl: &Crawl, tries: &[Tries], refused: &[String]) -> (Finding,
     }
     success.sort();
     slow.sort();
-    // A link that is not followed counts as failed tries, none of them timeouts.
-    let per_link = tries.first().map_or(1, |t| t.tries.len());
+    // A link that is not followed counts as `per_link` failed tries, none of them
+    // timeouts.
     let all = total + refused.len() * per_link;
     (
         Finding::Measured {
@@ -706,7 +711,7 @@ pub fn privacy(
                         Some(Outcome::Answered { status }) => format!("{p} answers {status}"),
                         Some(Outcome::TimedOut) => format!("{p} timed out"),
                         Some(Outcome::Failed(why)) => format!("{p}: {why}"),
-                        _ => format!("{p} was not checked"),
+                        _ => format!("{p} is not an https URL; not followed"),
                     })
                     .collect();
                 Some(format!("privacy-policy link {}", why.join("; ")))
@@ -939,7 +944,7 @@ mod tests {
                 tries: vec![ok.clone(), Outcome::TimedOut, Outcome::TimedOut, ok.clone()],
             },
         ];
-        let (success, timeouts) = payments(&crawl, &tries, &[]);
+        let (success, timeouts) = payments(&crawl, &tries, &[], 4);
         assert_eq!(
             success,
             Finding::Measured {

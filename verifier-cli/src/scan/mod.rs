@@ -290,7 +290,7 @@ pub async fn scan(
             .find(|i| i.id == id)
             .map_or(0.0, |i| i.threshold)
     };
-    let (pay_success, pay_timeouts) = measure::payments(&c, &pay_tries, &refused);
+    let (pay_success, pay_timeouts) = measure::payments(&c, &pay_tries, &refused, settings.tries);
     let mut by_id: BTreeMap<&str, Finding> = BTreeMap::from([
         (
             "multilingual_parameter_deviation",
