@@ -920,7 +920,8 @@ async fn robots_txt_that_forbids_everything_or_fails_stops_the_scan() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn five_redirects_are_followed_and_a_sixth_is_one_too_many() {
+async fn five_redirects_are_followed_a_sixth_is_one_too_many_and_the_site_is_where_the_start_lands()
+{
     let dir = temp_dir("scan-redirects");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -951,6 +952,31 @@ async fn five_redirects_are_followed_and_a_sixth_is_one_too_many() {
     .await;
     five.expect_code(1);
     assert_eq!(five.json()["pages"], 1, "{}", five.context());
+    // A start page that redirects to another origin (a bare domain to its www. site):
+    // the site scanned is where it lands.
+    let bare = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_origin = format!("http://{}", bare.local_addr().unwrap());
+    let target = format!("{origin}/r/0");
+    serve(
+        bare,
+        Router::new()
+            .route(
+                "/",
+                get(move || async move { Redirect::permanent(&target) }),
+            )
+            .route("/robots.txt", get(|| async { StatusCode::NOT_FOUND })),
+        None,
+    );
+    let moved = trustmark(&["scan", &bare_origin, "--timeout", "3", "--json"], &dir).await;
+    moved.expect_code(1);
+    let r = moved.json();
+    assert_eq!(
+        (r["origin"].as_str(), r["pages"].as_u64()),
+        (Some(origin.as_str()), Some(1)),
+        "{}",
+        moved.context()
+    );
+    assert_eq!(r["crawl"]["start"], json!(format!("{origin}/r/0")));
     let six = trustmark(&["scan", &format!("{origin}/r/6"), "--timeout", "3"], &dir).await;
     six.expect_code(2);
     assert!(

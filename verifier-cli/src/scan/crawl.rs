@@ -219,36 +219,48 @@ pub async fn crawl(
     limits: Limits,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Crawl, ScanError> {
-    let origin = origin_of(start);
-    let start_robots = match robots(fetcher, &origin).await {
-        Ok(r) => r,
-        Err((url, RobotsFailure::Status(status))) => {
-            return Err(ScanError::RobotsUnavailable { url, status })
-        }
-        Err((_, RobotsFailure::Fetch(FetchError::Certificate { url, why }))) => {
+    let first_origin = origin_of(start);
+    let first_robots = start_robots(fetcher, &first_origin, start).await?;
+    // The start page, followed to where it ends: a bare domain that redirects to
+    // https://www.…/en/ is the site at www.…, and that is the origin crawled.
+    let first = match fetcher
+        .trace(start.as_str(), MAX_SCAN_PAGE, Body::HtmlOnly)
+        .await
+    {
+        Ok(t) => t,
+        Err(FetchError::Certificate { url, why }) => {
             return Err(ScanError::Certificate { url, why })
         }
-        Err((_, RobotsFailure::Fetch(e))) => return Err(ScanError::Unreachable(e)),
+        Err(e) => return Err(ScanError::Unreachable(e)),
     };
-    if !start_robots.allows(&path_of(start)) {
-        return Err(ScanError::RobotsForbid(start.to_string()));
+    start_page(&first)?;
+    let landed = Url::parse(&first.url).map_err(|_| ScanError::Url(first.url.clone()))?;
+    let origin = origin_of(&landed);
+    let mut robots_by_origin = HashMap::from([(first_origin.clone(), first_robots)]);
+    if origin != first_origin {
+        let rules = start_robots(fetcher, &origin, &landed).await?;
+        robots_by_origin.insert(origin.clone(), rules);
     }
     let mut state = State {
         crawl: Crawl {
-            start: start.to_string(),
+            start: landed.to_string(),
             origin: origin.clone(),
             origins: vec![origin.clone()],
             ..Crawl::default()
         },
-        allowed: HashSet::from([origin.clone()]),
-        robots: HashMap::from([(origin, start_robots)]),
+        allowed: HashSet::from([origin]),
+        robots: robots_by_origin,
         versions: VecDeque::new(),
         links: VecDeque::new(),
-        seen: HashSet::from([start.to_string()]),
+        seen: HashSet::from([start.to_string(), landed.to_string()]),
     };
-    state.versions.push_back(start.to_string());
+    let facts = first
+        .read
+        .then(|| markup::read(&String::from_utf8_lossy(&first.body), &landed));
+    state.file(landed.to_string(), first, facts);
+    progress(1, 1);
     let mut pending = FuturesUnordered::new();
-    let (mut started, mut done) = (0usize, 0usize);
+    let (mut started, mut done) = (1usize, 1usize);
     loop {
         while pending.len() < limits.concurrency && started < limits.max_pages {
             let Some(url) = state
@@ -292,18 +304,8 @@ pub async fn crawl(
         let Ok((url, result)) = joined else {
             continue;
         };
-        let is_start = url == state.crawl.start;
         match result {
-            Ok((traced, facts)) => {
-                if is_start {
-                    start_page(&traced)?;
-                }
-                state.file(url, traced, facts);
-            }
-            Err(FetchError::Certificate { url, why }) if is_start => {
-                return Err(ScanError::Certificate { url, why })
-            }
-            Err(e) if is_start => return Err(ScanError::Unreachable(e)),
+            Ok((traced, facts)) => state.file(url, traced, facts),
             Err(e) => {
                 state.crawl.failed.insert(url, super::probe::short(&e));
             }
@@ -312,6 +314,24 @@ pub async fn crawl(
     state.crawl.unvisited = state.versions.len() + state.links.len();
     state.crawl.excluded.sort();
     Ok(state.crawl)
+}
+
+/// The robots.txt of the start page's origin, which must let us read the start page.
+async fn start_robots(fetcher: &Fetcher, origin: &str, page: &Url) -> Result<Robots, ScanError> {
+    let rules = match robots(fetcher, origin).await {
+        Ok(r) => r,
+        Err((url, RobotsFailure::Status(status))) => {
+            return Err(ScanError::RobotsUnavailable { url, status })
+        }
+        Err((_, RobotsFailure::Fetch(FetchError::Certificate { url, why }))) => {
+            return Err(ScanError::Certificate { url, why })
+        }
+        Err((_, RobotsFailure::Fetch(e))) => return Err(ScanError::Unreachable(e)),
+    };
+    if !rules.allows(&path_of(page)) {
+        return Err(ScanError::RobotsForbid(page.to_string()));
+    }
+    Ok(rules)
 }
 
 /// The start page must be a page: 2xx and HTML.
