@@ -130,7 +130,9 @@ fn round_half_up(x: f64) -> f64 {
 }
 
 impl Indicator {
-    fn passes(&self, v: f64) -> bool {
+    /// Whether `v` meets the threshold (the pass/fail of the verification page, of
+    /// `audit sign`'s warnings and of `trustmark scan`).
+    pub fn passes(&self, v: f64) -> bool {
         match self.direction {
             Direction::HigherIsBetter => v >= self.threshold,
             Direction::LowerIsBetter => v <= self.threshold,
@@ -223,6 +225,35 @@ impl Catalogue {
                 });
         // Integer half-up rounding of sum / weights.
         u8::try_from((2 * sum + weights) / (2 * weights)).ok()
+    }
+
+    /// The range the overall score can still take when only some values are known: each
+    /// indicator in `values` scores as measured, every other one anywhere from 0 to 100
+    /// (the lowest and the highest normalised score). `None` if a value is unknown to the
+    /// catalogue, not finite or outside its indicator's range.
+    pub fn projected(&self, values: &BTreeMap<String, f64>) -> Option<(u8, u8)> {
+        if values
+            .keys()
+            .any(|k| !self.indicators.iter().any(|i| &i.id == k))
+        {
+            return None;
+        }
+        let mut low = Vec::with_capacity(self.indicators.len());
+        let mut high = Vec::with_capacity(self.indicators.len());
+        for ind in &self.indicators {
+            match values.get(&ind.id) {
+                Some(&v) if v.is_finite() && v >= ind.min && v <= ind.max => {
+                    low.push(ind.normalize(v));
+                    high.push(ind.normalize(v));
+                }
+                Some(_) => return None,
+                None => {
+                    low.push(0);
+                    high.push(100);
+                }
+            }
+        }
+        Some((self.overall(&low)?, self.overall(&high)?))
     }
 
     /// Whether integer scores are consistent with a pass of every required indicator.
@@ -343,5 +374,39 @@ mod tests {
         n[0] = 60; // weight 12 of 100: 100 - 0.12 * 40 = 95.2
         assert_eq!(c.overall(&n), Some(95));
         assert_eq!(c.overall(&n[..11]), None);
+    }
+
+    #[test]
+    fn projected_range_spans_what_is_not_measured() {
+        let c = cat();
+        let all: BTreeMap<String, f64> = c
+            .indicators
+            .iter()
+            .map(|i| (i.id.clone(), i.best))
+            .collect();
+        // Everything known: one point, the evaluated score.
+        assert_eq!(c.projected(&all), Some((100, 100)));
+        // Nothing known: the whole scale.
+        assert_eq!(c.projected(&BTreeMap::new()), Some((0, 100)));
+        // Eight measured at their best, the four a scan cannot measure (weights 12, 10,
+        // 6, 6 of 100) open: 66 to 100.
+        let mut some = all.clone();
+        for id in [
+            "product_parameter_authenticity",
+            "business_identity_match",
+            "contact_reachability",
+            "site_availability",
+        ] {
+            some.remove(id);
+        }
+        assert_eq!(c.projected(&some), Some((66, 100)));
+        // A measured fail pulls both ends down: tls 0 costs its weight (8).
+        some.insert("tls_configuration".into(), 0.0);
+        assert_eq!(c.projected(&some), Some((58, 92)));
+        some.insert("tls_configuration".into(), 2.0);
+        assert_eq!(c.projected(&some), None, "out of range");
+        some.remove("tls_configuration");
+        some.insert("bogus".into(), 1.0);
+        assert_eq!(c.projected(&some), None, "unknown id");
     }
 }

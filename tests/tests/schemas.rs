@@ -38,7 +38,7 @@ fn assert_valid(v: &jsonschema::Validator, instance: &Value, what: &str) {
     assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
 }
 
-const SCHEMAS: [&str; 9] = [
+const SCHEMAS: [&str; 10] = [
     "audit-input",
     "badge-claims",
     "status-list-claims",
@@ -48,6 +48,7 @@ const SCHEMAS: [&str; 9] = [
     "verify-output",
     "verify-bulk-record",
     "indicator-catalogue",
+    "scan-report",
 ];
 
 fn payload(token: &str) -> Result<Value, String> {

@@ -39,6 +39,10 @@ pub enum Command {
     /// output for the registry operator.
     #[command(after_help = KEYGEN_EXAMPLES)]
     Keygen(KeygenArgs),
+    /// Scan a supplier's site against the indicators its markup shows (the baseline
+    /// pre-scan before an audit).
+    #[command(after_help = SCAN_EXAMPLES)]
+    Scan(ScanArgs),
     /// Sign and submit audit statements (auditors).
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -228,6 +232,52 @@ Examples:
 One record per non-blank input line, in input order; a summary on standard error.
 Exit code: the worst verdict (2 if any line could not be checked, else 1 if any is not
 valid, else 0).";
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The site: its start page (https://…, http:// only for loopback) or a bare domain.
+    pub url: String,
+
+    /// Pages fetched at most (language versions first, then links, breadth first).
+    #[arg(long, value_name = "N", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_pages: u32,
+
+    /// Requests in flight at once at most, pages and link tries alike.
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// How often each certificate and payment link is fetched (timings, timeouts).
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub tries: u16,
+
+    /// Also trust the CA certificates in this PEM file (a site on a private CA).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Print one JSON object (schemas/scan-report.schema.json) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write an audit file for `trustmark audit sign`: the measured values filled
+    /// in, null for what an auditor must measure.
+    #[arg(long, value_name = "FILE")]
+    pub audit_draft: Option<PathBuf>,
+}
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  trustmark scan https://www.supplier.example
+  trustmark scan supplier.example --max-pages 500 --concurrency 8 --json > scan.json
+  trustmark scan https://www.supplier.example/en/ --tries 10 --timeout 5
+  trustmark scan https://staging.supplier.internal --ca-file staging-ca.pem
+  trustmark scan https://www.supplier.example --audit-draft audit.json
+It reads robots.txt (user agent TrustMark-Scan), stays on the site and its hreflang
+language versions, and prints each indicator's value, threshold and result, the evidence
+for every failure, and the projected overall score.
+Exit codes: 0 every measured indicator passes; 1 one or more fail; 2 could not scan.";
 
 const BUNDLE_EXAMPLES: &str = "\
 Examples:

@@ -151,6 +151,11 @@ pub enum CliError {
     #[error("'{0}' is not a log verifier key")]
     LogKey(String),
 
+    // trustmark scan: the site could not be scanned at all.
+    /// The scan stopped before measuring anything.
+    #[error(transparent)]
+    Scan(#[from] crate::scan::ScanError),
+
     // verify-bulk (cmd/bulk): failures of the run as a whole; a bad line is a record.
     /// The input held no line to check (empty, or only blank lines and a CSV header).
     #[error("{0} has no line to check")]
@@ -189,6 +194,7 @@ impl CliError {
                 "is this URL a TrustMark registry? Its /.well-known/trustmark-registry should answer"
             }
             CliError::Auditor(e) => return e.hint(),
+            CliError::Scan(e) => return e.hint(),
 
             CliError::SiteUrl(_) => "give the site as https://host[/page] or a bare domain",
             CliError::SiteAnswer { .. } => {

@@ -2,8 +2,14 @@
 //! request, a redirect cap that never downgrades https to http, a body size cap read
 //! incrementally (a huge page is refused after one chunk past the cap, never loaded), and
 //! a user agent that names the tool.
+//!
+//! The scan (`trustmark scan`) needs more of each answer than the verifier does, so it
+//! follows redirects itself ([`Fetcher::trace`]): every hop is seen (an `http://` page
+//! that redirects to `https://`), a loop is told from a long chain, the whole chain runs
+//! under one deadline, and the time from the request to the end of the final body is
+//! taken on the monotonic clock.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Redirects followed at most; more is an error.
 pub const MAX_REDIRECTS: usize = 5;
@@ -88,20 +94,107 @@ pub enum FetchError {
         /// Why, from the innermost cause (reqwest's own text names only the URL).
         why: String,
     },
+    /// The server's certificate does not verify against the trusted roots.
+    #[error("{url}: the certificate does not verify: {why}")]
+    Certificate {
+        /// The URL.
+        url: String,
+        /// Why, in rustls's words ("invalid peer certificate: UnknownIssuer").
+        why: String,
+    },
     /// The HTTP client could not be built (TLS setup).
     #[error("the HTTP client could not be set up: {0}")]
     Client(reqwest::Error),
+    /// Extra trusted roots (`--ca-file`) that are not PEM certificates.
+    #[error("no PEM certificate could be read from the extra roots")]
+    Roots,
+}
+
+/// How a [`Fetcher`] is set up beyond its timeout.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Give up on a request (for [`Fetcher::trace`]: on a whole redirect chain) after this.
+    pub timeout: Duration,
+    /// The `User-Agent` sent.
+    pub user_agent: String,
+    /// PEM certificates trusted as roots beside the built-in ones (`--ca-file`).
+    pub extra_roots: Option<Vec<u8>>,
+}
+
+/// The verifier's user agent.
+pub const USER_AGENT: &str = concat!("trustmark/", env!("CARGO_PKG_VERSION"));
+
+/// What [`Fetcher::trace`] does with the final answer's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// Read it; past the cap the fetch fails with [`FetchError::TooLarge`].
+    Read,
+    /// Read it only when it is HTML (`text/html`, `application/xhtml+xml`); any other
+    /// answer is left unread, so a crawler never downloads images or archives.
+    HtmlOnly,
+    /// Read the first `cap` bytes and drop the rest (RFC 9309 lets a crawler parse a
+    /// robots.txt up to a limit of its choosing, at least 500 KiB).
+    Prefix,
+}
+
+/// One redirect on the way to the final answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// The URL asked.
+    pub url: String,
+    /// Its 3xx status.
+    pub status: u16,
+}
+
+/// A fetch with its redirect chain, its timing and the headers the scan reads.
+#[derive(Debug, Clone)]
+pub struct Traced {
+    /// The redirects followed, in order (empty when the first answer was final).
+    pub redirects: Vec<Hop>,
+    /// The URL of the final answer.
+    pub url: String,
+    /// Its status.
+    pub status: u16,
+    /// Its `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// Its `Strict-Transport-Security`, if any.
+    pub hsts: Option<String>,
+    /// The body (empty when it was left unread).
+    pub body: Vec<u8>,
+    /// Whether the body was read.
+    pub read: bool,
+    /// Monotonic time from the first request to the end of the final body.
+    pub elapsed: Duration,
+}
+
+impl Traced {
+    /// Whether the final status is 2xx.
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Whether a `Content-Type` is HTML.
+pub fn is_html_type(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|t| {
+        let t = t.trim_start().to_ascii_lowercase();
+        t.starts_with("text/html") || t.starts_with("application/xhtml+xml")
+    })
 }
 
 /// An HTTP client with the tool's limits. Cheap to clone.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    /// The same client without automatic redirects, for [`Fetcher::trace`].
+    manual: reqwest::Client,
     timeout: Duration,
 }
 
 const DOWNGRADE: &str = "redirected from https to http";
 const TOO_MANY: &str = "too many redirects";
+const LOOP: &str = "redirect loop";
+const NOT_FETCHABLE: &str = "redirected to a URL that is neither https nor loopback http";
 
 fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
@@ -142,6 +235,41 @@ fn cause(e: &reqwest::Error) -> String {
 impl Fetcher {
     /// A client giving up on a request after `timeout`.
     pub fn new(timeout: Duration) -> Result<Fetcher, FetchError> {
+        Fetcher::with(Options {
+            timeout,
+            user_agent: USER_AGENT.to_owned(),
+            extra_roots: None,
+        })
+    }
+
+    /// A client set up as `options` say.
+    pub fn with(options: Options) -> Result<Fetcher, FetchError> {
+        let Options {
+            timeout,
+            user_agent,
+            extra_roots,
+        } = options;
+        let roots = match extra_roots {
+            Some(pem) => {
+                let roots =
+                    reqwest::Certificate::from_pem_bundle(&pem).map_err(|_| FetchError::Roots)?;
+                if roots.is_empty() {
+                    return Err(FetchError::Roots);
+                }
+                roots
+            }
+            None => Vec::new(),
+        };
+        let builder = |policy| {
+            roots.iter().cloned().fold(
+                reqwest::Client::builder()
+                    .user_agent(user_agent.clone())
+                    .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+                    .timeout(timeout)
+                    .redirect(policy),
+                |b, root| b.add_root_certificate(root),
+            )
+        };
         let policy = reqwest::redirect::Policy::custom(|attempt| {
             let downgrade = attempt.url().scheme() == "http"
                 && !is_loopback(attempt.url())
@@ -154,14 +282,15 @@ impl Fetcher {
                 attempt.follow()
             }
         });
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("trustmark/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(timeout)
-            .redirect(policy)
+        let client = builder(policy).build().map_err(FetchError::Client)?;
+        let manual = builder(reqwest::redirect::Policy::none())
             .build()
             .map_err(FetchError::Client)?;
-        Ok(Fetcher { client, timeout })
+        Ok(Fetcher {
+            client,
+            manual,
+            timeout,
+        })
     }
 
     fn error(&self, url: &str, e: reqwest::Error) -> FetchError {
@@ -224,6 +353,131 @@ impl Fetcher {
             .await
             .map_err(|e| self.error(url, e))?;
         self.read(url, response, cap).await
+    }
+
+    /// GETs `url` following at most [`MAX_REDIRECTS`] redirects itself, each hop
+    /// recorded; a loop, a longer chain, a downgrade from https to http (but on
+    /// loopback) or a hop that is not fetchable fails. The whole chain, body included,
+    /// runs under the fetcher's timeout; `elapsed` is measured on the monotonic clock.
+    pub async fn trace(&self, url: &str, cap: usize, body: Body) -> Result<Traced, FetchError> {
+        let started = Instant::now();
+        match tokio::time::timeout(self.timeout, self.follow(url, cap, body, started)).await {
+            Ok(done) => done,
+            Err(_) => Err(FetchError::Timeout {
+                url: url.to_owned(),
+                secs: self.timeout.as_secs(),
+            }),
+        }
+    }
+
+    async fn follow(
+        &self,
+        url: &str,
+        cap: usize,
+        body: Body,
+        started: Instant,
+    ) -> Result<Traced, FetchError> {
+        let mut current = parse(url)?;
+        current.set_fragment(None);
+        let mut redirects: Vec<Hop> = Vec::new();
+        loop {
+            let shown = current.to_string();
+            let mut response = self
+                .manual
+                .get(current.clone())
+                .send()
+                .await
+                .map_err(|e| self.trace_error(&shown, e))?;
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if let (true, Some(location)) = (response.status().is_redirection(), location) {
+                let redirect = |why| FetchError::Redirect {
+                    url: url.to_owned(),
+                    why,
+                };
+                let mut next = current
+                    .join(&location)
+                    .map_err(|_| redirect(NOT_FETCHABLE))?;
+                next.set_fragment(None);
+                redirects.push(Hop { url: shown, status });
+                if !is_fetchable(&next) {
+                    return Err(redirect(NOT_FETCHABLE));
+                }
+                if current.scheme() == "https" && next.scheme() == "http" && !is_loopback(&next) {
+                    return Err(redirect(DOWNGRADE));
+                }
+                if next == current || redirects.iter().any(|h| h.url == next.as_str()) {
+                    return Err(redirect(LOOP));
+                }
+                // `redirects` counts the redirects answered so far: the fifth is still
+                // followed, a sixth is one too many.
+                if redirects.len() > MAX_REDIRECTS {
+                    return Err(redirect(TOO_MANY));
+                }
+                current = next;
+                continue;
+            }
+            let header = |name: reqwest::header::HeaderName| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let content_type = header(reqwest::header::CONTENT_TYPE);
+            let hsts = header(reqwest::header::STRICT_TRANSPORT_SECURITY);
+            let wanted = match body {
+                Body::Read | Body::Prefix => true,
+                Body::HtmlOnly => is_html_type(content_type.as_deref()),
+            };
+            let mut bytes = Vec::new();
+            if wanted {
+                if body != Body::Prefix && response.content_length().is_some_and(|n| n > cap as u64)
+                {
+                    return Err(FetchError::TooLarge { url: shown, cap });
+                }
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|e| self.trace_error(&shown, e))?
+                {
+                    if bytes.len() + chunk.len() > cap {
+                        if body == Body::Prefix {
+                            let room = cap - bytes.len();
+                            bytes.extend_from_slice(chunk.get(..room).unwrap_or_default());
+                            break;
+                        }
+                        return Err(FetchError::TooLarge { url: shown, cap });
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            return Ok(Traced {
+                redirects,
+                url: shown,
+                status,
+                content_type,
+                hsts,
+                body: bytes,
+                read: wanted,
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+
+    /// As [`Fetcher::error`], with a certificate that does not verify told apart: the
+    /// scan reports it as a TLS finding. rustls's errors reach here only as text.
+    fn trace_error(&self, url: &str, e: reqwest::Error) -> FetchError {
+        match self.error(url, e) {
+            FetchError::Http { url, why } if why.contains("invalid peer certificate") => {
+                FetchError::Certificate { url, why }
+            }
+            other => other,
+        }
     }
 
     async fn read(

@@ -12,6 +12,7 @@ mod files;
 mod input;
 mod online;
 mod report;
+mod scan;
 mod site;
 mod time;
 mod trust;
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
             cmd::status::run(args, timeout, &mut out, &mut err)
         }
         cli::Command::Keygen(args) => cmd::keygen::run(args, &mut out),
+        cli::Command::Scan(args) => cmd::scan::run(args, timeout, &mut out, &mut err),
         cli::Command::Audit(c) => cmd::audit::run(c, timeout, &mut out, &mut err),
         cli::Command::Badge(c) => cmd::badge::run(c, timeout, &mut out, &mut err),
         cli::Command::Log(c) => cmd::log::run(c, timeout, &mut out, &mut err),

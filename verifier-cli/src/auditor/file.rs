@@ -66,8 +66,9 @@ pub enum AuditFileError {
     /// Fields that break the format or the rules, each named.
     #[error("not a valid audit file:{}", lines(.0))]
     Fields(Vec<FieldProblem>),
-    /// Indicators whose value is `null` (not measured yet), named by pointer.
-    #[error("not every indicator has been measured (null):{}", lines(.0))]
+    /// Values that are `null` (a draft: indicators not measured yet, or an organisation
+    /// the scan could not read), named by pointer.
+    #[error("this is a draft: not every value has been filled in (null):{}", lines(.0))]
     NotMeasured(Vec<FieldProblem>),
     /// The built-in schema does not compile (a build defect).
     #[error("the built-in audit file schema is invalid")]
@@ -90,7 +91,7 @@ impl AuditFileError {
                 "the format is schemas/audit-input.schema.json; docs/examples/audit-pass.json is a complete example"
             }
             AuditFileError::NotMeasured(_) => {
-                "fill in each value the audit measured, as a plain number in the indicator's unit; a scan draft leaves these to the auditor"
+                "fill in each value the audit measured, as a plain number in the indicator's unit (and the organisation's legal name and country); a scan draft leaves these to the auditor"
             }
             AuditFileError::Schema => "this build of trustmark is broken; reinstall it",
         }
@@ -120,8 +121,10 @@ struct AuditFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Organisation {
-    name: String,
-    country: String,
+    /// `null` in a draft whose site did not say.
+    name: Option<String>,
+    /// `null` in a draft whose site did not say.
+    country: Option<String>,
     #[serde(default)]
     registration: Option<String>,
 }
@@ -309,17 +312,31 @@ pub fn prepare(
         .map_err(|e| AuditFileError::Fields(vec![FieldProblem::new("", e.to_string())]))?;
 
     // Nulls first: a draft is expected to have them, and they are its only problem.
-    let not_measured: Vec<FieldProblem> = catalogue
-        .indicators
-        .iter()
-        .filter(|i| matches!(file.indicators.get(&i.id), Some(None)))
-        .map(|i| {
-            FieldProblem::new(
-                format!("/indicators/{}", i.id),
-                format!("{} ({})", i.name, i.unit),
-            )
-        })
-        .collect();
+    let mut not_measured: Vec<FieldProblem> = Vec::new();
+    if file.organisation.name.is_none() {
+        not_measured.push(FieldProblem::new(
+            "/organisation/name",
+            "the legal name, as in the business register",
+        ));
+    }
+    if file.organisation.country.is_none() {
+        not_measured.push(FieldProblem::new(
+            "/organisation/country",
+            "ISO 3166-1 alpha-2 code of the registration country",
+        ));
+    }
+    not_measured.extend(
+        catalogue
+            .indicators
+            .iter()
+            .filter(|i| matches!(file.indicators.get(&i.id), Some(None)))
+            .map(|i| {
+                FieldProblem::new(
+                    format!("/indicators/{}", i.id),
+                    format!("{} ({})", i.name, i.unit),
+                )
+            }),
+    );
     if !not_measured.is_empty() {
         return Err(AuditFileError::NotMeasured(not_measured));
     }
@@ -365,7 +382,10 @@ pub fn prepare(
     }
 
     let org = &file.organisation;
-    if !claims::is_display_text(&org.name, 200) {
+    let (Some(org_name), Some(org_country)) = (&org.name, &org.country) else {
+        return Err(AuditFileError::Schema);
+    };
+    if !claims::is_display_text(org_name, 200) {
         problems.push(FieldProblem::new(
             "/organisation/name",
             format!("1-200 characters; {TEXT_RULE}"),
@@ -462,8 +482,8 @@ pub fn prepare(
         sub,
         aliases,
         org: Org {
-            name: org.name.clone(),
-            country: org.country.clone(),
+            name: org_name.clone(),
+            country: org_country.clone(),
             reg: org.registration.clone(),
         },
         scheme: SCHEME.to_owned(),
@@ -647,7 +667,28 @@ mod tests {
         assert!(matches!(err, AuditFileError::NotMeasured(_)), "{err:?}");
         assert_eq!(
             err.to_string(),
-            "not every indicator has been measured (null):\n  /indicators/product_parameter_authenticity: Product parameter authenticity (percent)\n  /indicators/site_availability: Site availability (percent)"
+            "this is a draft: not every value has been filled in (null):\n  /indicators/product_parameter_authenticity: Product parameter authenticity (percent)\n  /indicators/site_availability: Site availability (percent)"
+        );
+    }
+
+    #[test]
+    fn a_draft_without_its_organisation_names_those_nulls_too() {
+        let mut v = example("audit-pass.json");
+        v["organisation"]["name"] = Value::Null;
+        v["organisation"]["country"] = Value::Null;
+        v["indicators"]["business_identity_match"] = Value::Null;
+        let err = prepare_value(&v).unwrap_err();
+        let AuditFileError::NotMeasured(problems) = &err else {
+            panic!("{err:?}")
+        };
+        let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/organisation/name",
+                "/organisation/country",
+                "/indicators/business_identity_match"
+            ]
         );
     }
 

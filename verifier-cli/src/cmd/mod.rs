@@ -7,5 +7,6 @@ pub mod bundle;
 pub mod docs;
 pub mod keygen;
 pub mod log;
+pub mod scan;
 pub mod status;
 pub mod verify;
