@@ -415,6 +415,15 @@ impl Tree {
         index
     }
 
+    /// Makes room for `additional` more leaves on every level, so appending them never
+    /// moves a level's hashes (a long-lived tree grows this way by doubling anyway; a
+    /// fresh clone of a large tree has no spare room at any level).
+    pub fn reserve(&mut self, additional: usize) {
+        for (k, row) in self.levels.iter_mut().enumerate() {
+            row.reserve((additional >> k) + 1);
+        }
+    }
+
     /// The number of leaves.
     pub fn len(&self) -> u64 {
         self.levels.first().map_or(0, |leaves| leaves.len() as u64)
