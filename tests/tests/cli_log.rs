@@ -9,6 +9,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use trustmark_core::claims::Action;
 use trustmark_core::log::checkpoint::{sign_checkpoint, Checkpoint};
 use trustmark_core::log::merkle;
 use trustmark_core::sign::SigningKey;
@@ -75,6 +76,30 @@ async fn cli(args: &[&str], dir: &Path) -> CliRun {
     trustmark_cli(args, dir, &[]).await
 }
 
+/// Runs `trustmark` and asserts its exit code and that standard output holds each text.
+async fn expect(args: &[&str], dir: &Path, code: i32, texts: &[&str]) -> CliRun {
+    let run = cli(args, dir).await;
+    run.expect_code(code);
+    for text in texts {
+        assert!(
+            run.stdout.contains(text),
+            "stdout lacks {text:?}\n{}",
+            run.context()
+        );
+    }
+    run
+}
+
+/// The registry's checkpoint note as served now.
+async fn checkpoint(base: &str) -> String {
+    reqwest::get(format!("{base}/log/checkpoint"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The registry's log key, read from its data directory, signing a checkpoint of the
 /// real origin and size with another root: a fork only the log key could make.
 fn forked(data: &Path, real: &str) -> String {
@@ -98,17 +123,10 @@ async fn log_verify_and_monitor_hold_the_registry_to_its_history() {
     let a_id = a["id"].as_str().unwrap().to_owned();
 
     // First check: pins the key, remembers the checkpoint.
-    let run = cli(&["log", "verify", "--registry", &base], &dir).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("(pinned now)"), "{}", run.context());
+    let verify = ["log", "verify", "--registry", &base];
+    expect(&verify, &dir, 0, &["(pinned now)"]).await;
     // The log grows: the next check proves the old checkpoint is a prefix.
-    let change = common::status_change(
-        "lab",
-        &key,
-        "s-1",
-        &a_id,
-        trustmark_core::claims::Action::Suspend,
-    );
+    let change = common::status_change("lab", &key, "s-1", &a_id, Action::Suspend);
     let (status, _, _) = common::post(
         &base,
         &format!("/api/v1/badges/{a_id}/status"),
@@ -117,86 +135,57 @@ async fn log_verify_and_monitor_hold_the_registry_to_its_history() {
     )
     .await;
     assert_eq!(status, reqwest::StatusCode::OK);
-    let run = cli(
-        &["log", "verify", "--registry", &base, "--badge", &a_id],
+    let lines = [
+        "consistent with the checkpoint of size 3 verified before",
+        "issued for https://a.example: included",
+        "status suspended, by auditor lab: included",
+    ];
+    expect(
+        &[&verify[..], &["--badge", &a_id]].concat(),
         &dir,
+        0,
+        &lines,
     )
     .await;
-    run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains("consistent with the checkpoint of size 3 verified before"),
-        "{}",
-        run.context()
-    );
-    assert!(
-        run.stdout
-            .contains("issued for https://a.example: included"),
-        "{}",
-        run.context()
-    );
-    assert!(
-        run.stdout
-            .contains("status suspended, by auditor lab: included"),
-        "{}",
-        run.context()
-    );
     // A token works as well as an id; JSON output.
-    let run = cli(
-        &[
-            "log",
-            "verify",
-            "--registry",
-            &base,
-            "--badge",
-            a["token"].as_str().unwrap(),
-            "--json",
-        ],
+    let token = a["token"].as_str().unwrap();
+    let run = expect(
+        &[&verify[..], &["--badge", token, "--json"]].concat(),
         &dir,
+        0,
+        &[],
     )
     .await;
-    run.expect_code(0);
     let v = &run.json_lines()[0];
     assert_eq!(v["verdict"], "valid");
     assert_eq!(v["checkpoint"]["size"], 4);
     assert_eq!(v["badge"]["entries"].as_array().unwrap().len(), 2);
 
     // The monitor lists a's events, not b's; the next run marks only what is new.
-    let run = cli(
-        &[
-            "log",
-            "monitor",
-            "--registry",
-            &base,
-            "--origin",
-            "a.example",
-        ],
+    let monitor = [
+        "log",
+        "monitor",
+        "--registry",
+        &base,
+        "--origin",
+        "a.example",
+    ];
+    let run = expect(
+        &monitor,
         &dir,
+        0,
+        &["https://a.example: 2 event(s) in 4 log entries, 2 new"],
     )
     .await;
-    run.expect_code(0);
-    assert!(
-        run.stdout
-            .starts_with("https://a.example: 2 event(s) in 4 log entries, 2 new"),
-        "{}",
-        run.context()
-    );
     assert!(!run.stdout.contains("b.example"), "{}", run.context());
     common::issue_badge_for(&base, "lab", &key, "a-2", "https://a.example").await;
-    let run = cli(
-        &[
-            "log",
-            "monitor",
-            "--registry",
-            &base,
-            "--origin",
-            "https://a.example",
-            "--json",
-        ],
+    let run = expect(
+        &[&monitor[..4], &["--origin", "https://a.example", "--json"]].concat(),
         &dir,
+        0,
+        &[],
     )
     .await;
-    run.expect_code(0);
     let v = &run.json_lines()[0];
     assert_eq!(
         (v["log_size"].as_u64(), v["new_events"].as_u64()),
@@ -207,144 +196,82 @@ async fn log_verify_and_monitor_hold_the_registry_to_its_history() {
 
     // A bundle carries the checkpoint; the live log must extend it.
     let bundle = dir.join("registry.bundle");
-    cli(
-        &[
-            "bundle",
-            "fetch",
-            "--registry",
-            &base,
-            "-o",
-            bundle.to_str().unwrap(),
-        ],
+    let bundle = bundle.to_str().unwrap();
+    expect(
+        &["bundle", "fetch", "--registry", &base, "-o", bundle],
         &dir,
-    )
-    .await
-    .expect_code(0);
-    common::issue_badge_for(&base, "lab", &key, "b-2", "https://b.example").await;
-    let run = cli(
-        &[
-            "log",
-            "verify",
-            "--registry",
-            &base,
-            "--bundle",
-            bundle.to_str().unwrap(),
-        ],
-        &dir,
+        0,
+        &[],
     )
     .await;
-    run.expect_code(0);
-    assert!(
-        run.stdout
-            .contains("consistent with the bundle's checkpoint of size 5"),
-        "{}",
-        run.context()
-    );
+    common::issue_badge_for(&base, "lab", &key, "b-2", "https://b.example").await;
+    let lines = ["consistent with the bundle's checkpoint of size 5"];
+    expect(
+        &[&verify[..], &["--bundle", bundle]].concat(),
+        &dir,
+        0,
+        &lines,
+    )
+    .await;
 
     // Through a proxy: first honest (pins and remembers, keyed by the proxy's URL) ...
     let (via, mode) = proxy(&base).await;
-    cli(&["log", "verify", "--registry", &via], &dir)
-        .await
-        .expect_code(0);
-    let real = reqwest::get(format!("{base}/log/checkpoint"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let through = ["log", "verify", "--registry", &via];
+    expect(&through, &dir, 0, &[]).await;
+    let real = checkpoint(&base).await;
+    let set = |m: Mode| *mode.lock().unwrap() = m;
 
     // ... then a tampered tile: the proof rebuilt from the tiles fails.
     common::issue_badge_for(&base, "lab", &key, "a-3", "https://a.example").await;
-    *mode.lock().unwrap() = Mode::TamperTiles;
-    let run = cli(
-        &["log", "verify", "--registry", &via, "--badge", &a_id],
+    set(Mode::TamperTiles);
+    expect(
+        &[&through[..], &["--badge", &a_id]].concat(),
         &dir,
+        1,
+        &["NOT VALID"],
     )
     .await;
-    run.expect_code(1);
-    assert!(run.stdout.starts_with("NOT VALID"), "{}", run.context());
     // The failed check was not remembered: honest data passes again.
-    *mode.lock().unwrap() = Mode::Honest;
-    cli(&["log", "verify", "--registry", &via], &dir)
-        .await
-        .expect_code(0);
+    set(Mode::Honest);
+    expect(&through, &dir, 0, &[]).await;
 
     // A fork: same size, another root, signed with the real log key.
-    let now = reqwest::get(format!("{base}/log/checkpoint"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    *mode.lock().unwrap() = Mode::Checkpoint(forked(&registry.data, &now));
-    let run = cli(&["log", "verify", "--registry", &via], &dir).await;
-    run.expect_code(1);
-    assert!(run.stdout.contains("the log forked"), "{}", run.context());
+    let now = checkpoint(&base).await;
+    set(Mode::Checkpoint(forked(&registry.data, &now)));
+    expect(&through, &dir, 1, &["the log forked"]).await;
 
     // A rollback: an older checkpoint, genuinely signed.
-    *mode.lock().unwrap() = Mode::Checkpoint(real.clone());
-    let run = cli(&["log", "verify", "--registry", &via], &dir).await;
-    run.expect_code(1);
-    assert!(run.stdout.contains("the log shrank"), "{}", run.context());
+    set(Mode::Checkpoint(real));
+    expect(&through, &dir, 1, &["the log shrank"]).await;
 
     // Another key under the same origin name.
     let other = SigningKey::from_seed(&[99; 32]);
     let mut text = now.split("\n\n").next().unwrap().to_owned();
     text.push('\n');
     let wrong = sign_checkpoint(&Checkpoint::parse(&text).unwrap(), other.as_ed25519()).unwrap();
-    *mode.lock().unwrap() = Mode::Checkpoint(wrong);
-    let run = cli(&["log", "verify", "--registry", &via, "--json"], &dir).await;
-    run.expect_code(1);
+    set(Mode::Checkpoint(wrong));
+    let run = expect(&[&through[..], &["--json"]].concat(), &dir, 1, &[]).await;
     let v = &run.json_lines()[0];
     assert_eq!(v["verdict"], "invalid");
+    let problem = v["problem"].as_str().unwrap();
     assert!(
-        v["problem"]
-            .as_str()
-            .unwrap()
-            .contains("not signed by the pinned log key"),
-        "{}",
-        run.context()
+        problem.contains("not signed by the pinned log key"),
+        "{problem}"
     );
 
     // The monitor rebuilds the root from the entries: tampered entries are caught.
-    *mode.lock().unwrap() = Mode::TamperEntries;
-    let run = cli(
-        &[
-            "log",
-            "monitor",
-            "--registry",
-            &via,
-            "--origin",
-            "a.example",
-        ],
-        &dir,
-    )
-    .await;
-    run.expect_code(1);
-    assert!(
-        run.stdout.contains("do not match its signed checkpoint"),
-        "{}",
-        run.context()
-    );
-    *mode.lock().unwrap() = Mode::Honest;
-    let run = cli(
-        &[
-            "log",
-            "monitor",
-            "--registry",
-            &via,
-            "--origin",
-            "a.example",
-        ],
-        &dir,
-    )
-    .await;
-    run.expect_code(0);
-    assert!(
-        run.stdout.contains("4 event(s) in 7 log entries"),
-        "{}",
-        run.context()
-    );
+    let watch = [
+        "log",
+        "monitor",
+        "--registry",
+        &via,
+        "--origin",
+        "a.example",
+    ];
+    set(Mode::TamperEntries);
+    expect(&watch, &dir, 1, &["do not match its signed checkpoint"]).await;
+    set(Mode::Honest);
+    expect(&watch, &dir, 0, &["4 event(s) in 7 log entries"]).await;
 
     // A registry that is not there cannot be checked: exit 2, not 1.
     drop(registry);
