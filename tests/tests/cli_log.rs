@@ -90,6 +90,19 @@ async fn expect(args: &[&str], dir: &Path, code: i32, texts: &[&str]) -> CliRun 
     run
 }
 
+/// Asserts `value` fits `schemas/<name>.schema.json`.
+fn fits(name: &str, value: &serde_json::Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../schemas/{name}.schema.json"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{value} does not fit {name}: {errors:?}");
+}
+
 /// The registry's checkpoint note as served now.
 async fn checkpoint(base: &str) -> String {
     reqwest::get(format!("{base}/log/checkpoint"))
@@ -157,6 +170,7 @@ async fn log_verify_and_monitor_hold_the_registry_to_its_history() {
     )
     .await;
     let v = &run.json_lines()[0];
+    fits("log-verify-output", v);
     assert_eq!(v["verdict"], "valid");
     assert_eq!(v["checkpoint"]["size"], 4);
     assert_eq!(v["badge"]["entries"].as_array().unwrap().len(), 2);
@@ -187,6 +201,7 @@ async fn log_verify_and_monitor_hold_the_registry_to_its_history() {
     )
     .await;
     let v = &run.json_lines()[0];
+    fits("log-monitor-output", v);
     assert_eq!(
         (v["log_size"].as_u64(), v["new_events"].as_u64()),
         (Some(5), Some(1))
@@ -252,6 +267,7 @@ async fn log_verify_and_monitor_hold_the_registry_to_its_history() {
     set(Mode::Checkpoint(wrong));
     let run = expect(&[&through[..], &["--json"]].concat(), &dir, 1, &[]).await;
     let v = &run.json_lines()[0];
+    fits("log-verify-output", v);
     assert_eq!(v["verdict"], "invalid");
     let problem = v["problem"].as_str().unwrap();
     assert!(

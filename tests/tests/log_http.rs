@@ -133,9 +133,23 @@ async fn tiles_entries_and_proofs_rebuild_the_signed_root() {
             .map(<[u8]>::to_vec),
     );
     assert_eq!(entries.len(), 301);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../schemas/log-entry.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let schema = jsonschema::draft202012::new(&schema).unwrap();
     for (i, entry) in entries.iter().enumerate() {
         assert_eq!(merkle::leaf_hash(entry), leaves[i], "leaf {i}");
         Entry::parse(entry).unwrap();
+        let value: Value = serde_json::from_slice(entry).unwrap();
+        assert!(
+            schema.is_valid(&value),
+            "entry {i} does not fit log-entry.schema.json"
+        );
         if i % 50 == 0 || i == 300 {
             assert_eq!(&bytes(&format!("{base}/log/entries/{i}")).await, entry);
         }

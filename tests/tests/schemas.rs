@@ -38,7 +38,7 @@ fn assert_valid(v: &jsonschema::Validator, instance: &Value, what: &str) {
     assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
 }
 
-const SCHEMAS: [&str; 10] = [
+const SCHEMAS: [&str; 13] = [
     "audit-input",
     "badge-claims",
     "status-list-claims",
@@ -49,6 +49,9 @@ const SCHEMAS: [&str; 10] = [
     "verify-bulk-record",
     "indicator-catalogue",
     "scan-report",
+    "log-entry",
+    "log-verify-output",
+    "log-monitor-output",
 ];
 
 fn payload(token: &str) -> Result<Value, String> {
