@@ -126,6 +126,28 @@ pub fn operator(
     }
 }
 
+/// The registry's evidence log signing key, from its data directory or (PostgreSQL
+/// pass) its database: for tests that forge what only the log key could sign.
+pub fn registry_log_key(data: &Path) -> trustmark_core::sign::SigningKey {
+    let text = if on_postgres() {
+        let url = pg_url(data);
+        block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let row = client
+                .query_one("SELECT private_jwk FROM keys WHERE use = 'log'", &[])
+                .await
+                .unwrap();
+            row.get::<_, String>(0).into_bytes()
+        })
+    } else {
+        std::fs::read(data.join("keys/log.jwk")).unwrap()
+    };
+    trustmark_core::sign::SigningKey::from_jwk_json(&text).unwrap()
+}
+
 /// Unix seconds now.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -830,4 +852,120 @@ pub fn serve_router(listener: tokio::net::TcpListener, router: axum::Router) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
+}
+
+/// A fresh, empty database `name` on the test cluster (the PostgreSQL tests need
+/// `TRUSTMARK_TEST_PG`, which `scripts/test-all` sets); returns its URL.
+pub fn pg_fresh(name: &str) -> String {
+    let name = format!("tm_{}_{}", name.replace('-', "_"), std::process::id());
+    create_database(&name);
+    pg_database_url(&name)
+}
+
+/// Opens the PostgreSQL store at `url` as issuer `issuer` and accredits `auditors`.
+pub fn pg_accredit(
+    url: &str,
+    issuer: &str,
+    auditors: &[(&str, &str, &trustmark_core::sign::SigningKey)],
+) {
+    use trustmark_registry::engine::Command;
+    use trustmark_registry::storage::Storage;
+    let options = trustmark_registry::storage::spec::PgOptions::parse(url, None).unwrap();
+    let commands: Vec<Command> = auditors
+        .iter()
+        .map(|(id, name, key)| Command::AddAuditor {
+            id: (*id).into(),
+            name: (*name).into(),
+            jwk: key
+                .public()
+                .with_use(trustmark_core::KeyUse::Audit)
+                .to_jwk_value(),
+        })
+        .collect();
+    block_on(async {
+        let storage = trustmark_registry::storage::pg::PgStorage::open(&options, issuer)
+            .await
+            .unwrap();
+        for r in storage.execute_at(commands, now()).await {
+            r.unwrap();
+        }
+        storage.shutdown().await;
+    });
+}
+
+/// Starts `trustmark-registry serve --store URL` on `port` with issuer `public_url`
+/// (every process of one deployment shares it), logging to `log`.
+pub fn spawn_pg_registry(url: &str, port: u16, public_url: &str, log: &Path) -> Child {
+    let data = log.with_extension("data");
+    Command::new(bin("trustmark-registry"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data",
+            data.to_str().unwrap(),
+            "--public-url",
+            public_url,
+        ])
+        .env("TRUSTMARK_STORE", url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// A registry process killed (SIGKILL) when dropped, so a failing test leaves none.
+pub struct Killed(pub Option<Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A signed statement for `https://load-<n>.example` from auditor `iss`, jti `jti`.
+pub fn load_statement(iss: &str, key: &trustmark_core::sign::SigningKey, jti: &str) -> String {
+    let mut claims = audit_claims(iss, jti, |i| i.best);
+    claims.sub = format!("https://{jti}.example");
+    trustmark_core::sign::sign_audit_statement(&claims, key).unwrap()
+}
+
+/// The size and root of a checkpoint note, checked against the log's verifier key.
+pub fn open_checkpoint(note: &str, vkey: &str) -> (u64, [u8; 32]) {
+    let key = trustmark_core::log::note::VerifierKey::parse(vkey).unwrap();
+    let c = trustmark_core::log::checkpoint::open_checkpoint(note.as_bytes(), &key).unwrap();
+    (c.size, c.root)
+}
+
+/// Checks that the checkpoint `old` is a prefix of `new` with the consistency proof the
+/// registry at `base` serves.
+pub async fn assert_consistent(base: &str, old: (u64, [u8; 32]), new: (u64, [u8; 32])) {
+    use base64::Engine as _;
+    if old.0 == 0 || old == new {
+        assert!(old.0 <= new.0);
+        return;
+    }
+    let proof = get_json(&format!(
+        "{base}/log/proof/consistency?old={}&new={}",
+        old.0, new.0
+    ))
+    .await;
+    let hashes: Vec<[u8; 32]> = proof["proof"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no proof: {proof}"))
+        .iter()
+        .map(|h| {
+            base64::engine::general_purpose::STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect();
+    trustmark_core::log::merkle::verify_consistency(old.0, new.0, &old.1, &new.1, &hashes)
+        .unwrap_or_else(|e| panic!("checkpoint {} is not a prefix of {}: {e:?}", old.0, new.0));
 }
