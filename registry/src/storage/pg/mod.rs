@@ -48,7 +48,7 @@ pub enum PgOpenError {
     #[error("TLS for the database connection could not be set up")]
     Tls,
     /// The database could not be reached or refused the login.
-    #[error("cannot connect to the database {url}: {source}")]
+    #[error("cannot connect to the database {url}: {}", describe(source))]
     Connect {
         /// The redacted URL.
         url: String,
@@ -59,7 +59,7 @@ pub enum PgOpenError {
     #[error("the database {0} did not answer within {CONNECT_SECS} s")]
     Timeout(String),
     /// A query failed while preparing the database.
-    #[error("preparing the database: {0}")]
+    #[error("preparing the database: {}", describe(.0))]
     Db(tokio_postgres::Error),
     /// The database was written by a newer registry.
     #[error("the database's schema is version {database}, newer than this registry knows ({known}); run the newer registry, or restore a backup taken before the upgrade")]
@@ -84,6 +84,15 @@ pub enum PgOpenError {
 }
 
 const CONNECT_SECS: u64 = 4;
+
+/// The server's own words for a driver error (the driver's `Display` says only "db
+/// error"); neither ever holds the password.
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => e.to_string(),
+    }
+}
 
 impl PgOpenError {
     /// What the operator can do next.
