@@ -80,7 +80,7 @@ async fn load(
                         continue;
                     }
                 }
-                if i % 5 == 0 {
+                if i.is_multiple_of(5) {
                     if let Ok(r) = http.get(format!("{base}/log/checkpoint")).send().await {
                         if r.status().is_success() {
                             let note = r.text().await.unwrap();
