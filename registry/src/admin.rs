@@ -97,9 +97,9 @@ pub enum AdminError {
     /// The store could not be read.
     #[error(transparent)]
     Read(#[from] ReadError),
-    /// The PostgreSQL store could not be opened.
+    /// The store named by `--store` could not be opened.
     #[error(transparent)]
-    Postgres(#[from] crate::storage::pg::PgOpenError),
+    StoreOpen(#[from] crate::storage::OpenError),
     /// The async runtime for the database client could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -113,7 +113,7 @@ impl AdminError {
                 "start it once with `trustmark-registry serve --data {}`",
                 data.display()
             )),
-            AdminError::Postgres(e) => e.hint(),
+            AdminError::StoreOpen(e) => e.hint(),
             AdminError::Command(CommandError::ExampleKey) => Some(
                 "make a real key with `trustmark keygen -o FILE`; example keys are for `serve --demo` only"
                     .into(),
@@ -237,8 +237,8 @@ async fn execute_online(state: &AppState, op: Op) -> Result<Vec<String>, AdminEr
     Ok(lines)
 }
 
-/// Runs an operator command directly against a PostgreSQL store (no server needed, any
-/// number may run). Returns the lines to print.
+/// Runs an operator command directly against the database store `--store` names (no
+/// server needed, any number may run). Returns the lines to print.
 pub fn run_postgres(
     options: &crate::storage::spec::PgOptions,
     op: Op,

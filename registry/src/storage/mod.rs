@@ -80,6 +80,15 @@ pub trait Storage: Send + Sync {
     async fn shutdown(&self);
 }
 
+/// Why a store could not be opened for an operator command.
+pub type OpenError = pg::PgOpenError;
+
+/// Opens the PostgreSQL store `options` names for an operator command, under the issuer
+/// URL its servers recorded.
+pub async fn open_for_operator(options: &spec::PgOptions) -> Result<SharedStorage, OpenError> {
+    Ok(Arc::new(pg::PgStorage::open_for_operator(options).await?))
+}
+
 /// A store shared by the handlers.
 pub type SharedStorage = Arc<dyn Storage>;
 
