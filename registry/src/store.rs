@@ -63,7 +63,20 @@ fn put<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> Result<(), Sto
 impl Store {
     /// Opens the database in `dir`. Fails if another process holds it.
     pub fn open(dir: &std::path::Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(dir).open()?;
+        // sled's flusher thread lets go of the directory's lock up to its flush interval
+        // (500 ms) after the last handle is dropped, so reopening in the same process
+        // (an operator command after the server stopped, tests) waits for that; a lock
+        // held by another process still fails after the wait.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let db = loop {
+            match sled::Config::new().path(dir).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let store = Store {
             auditors: db.open_tree("auditors")?,
             badges: db.open_tree("badges")?,

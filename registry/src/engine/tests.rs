@@ -296,22 +296,6 @@ fn operator_text_with_format_characters_is_refused() {
     let _ = std::fs::remove_dir_all(data);
 }
 
-/// Opens `data` again after the engine on it was dropped. sled's flusher thread lets go
-/// of the directory's lock a moment after the last handle is dropped, so a loaded
-/// machine can still see it held: wait for it, 5 s at most.
-fn reopen(data: &std::path::Path, now: i64) -> Engine {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        match Engine::open(data, ISSUER, now, false) {
-            Ok(e) => return e,
-            Err(OpenError::Store(_)) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(50))
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
-
 fn verifier(e: &Engine) -> Verifier {
     let jwks = Jwks::parse(e.published.read().unwrap().as_bytes()).unwrap();
     let mut v = Verifier::new(ISSUER, jwks, Catalogue::rcep_b2b_web_1().unwrap());
@@ -352,7 +336,7 @@ fn withdrawing_the_current_key_rotates_it_out_and_resigns_its_badges() {
     assert!(old.detail.unwrap().contains("withdrew"));
     // The withdrawal is journaled and survives a restart; withdrawing again is refused.
     drop(e);
-    let mut e = reopen(&data, now + 1);
+    let mut e = Engine::open(&data, ISSUER, now + 1, false).unwrap();
     assert!(Jwks::parse(e.published.read().unwrap().as_bytes())
         .unwrap()
         .is_withdrawn(&kid));
