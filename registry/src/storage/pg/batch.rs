@@ -12,6 +12,8 @@ use crate::evidence::{self, LogError};
 use crate::records::{self, AuditorRecord, BadgeRecord};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+use tokio::try_join;
+use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 use trustmark_core::log::compact::CompactRange;
 use trustmark_core::log::merkle;
@@ -65,7 +67,7 @@ pub(super) struct Head {
 /// Takes the global write lock and reads the log head.
 pub(super) async fn lock_head(tx: &Transaction<'_>) -> Result<Head, TxError> {
     let row = tx
-        .query_one(
+        .query_typed_one(
             "SELECT size, compact, note FROM log_head WHERE id = 1 FOR UPDATE",
             &[],
         )
@@ -106,9 +108,13 @@ pub async fn run_commands(
     now: i64,
 ) -> Result<Vec<Result<Done, CommandError>>, TxError> {
     let tx = client.transaction().await?;
-    let head = lock_head(&tx).await?;
-    let current = ctx.keys.current(&tx).await?;
-    let mut snapshot = Snapshot::load(&tx, &commands).await?;
+    // Pipelined: the server runs them in order, so everything after the lock sees the
+    // state as of the lock, but the round trips overlap.
+    let (head, current, mut snapshot) = try_join!(
+        lock_head(&tx),
+        ctx.keys.current(&tx),
+        Snapshot::load(&tx, &commands)
+    )?;
     let signer = Signer {
         issuer: &ctx.issuer,
         badge_key: &current.badge,
@@ -207,38 +213,66 @@ pub(super) async fn finish(
             Event::LogCheckpoint { .. } => {}
         }
     }
-    write_records(&tx, &changes, &origins).await?;
-    if !idxs.is_empty() {
-        tx.execute(
-            "INSERT INTO log_entries (idx, hash, entry)
-             SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[])",
-            &[&idxs, &hashes, &entries],
-        )
-        .await?;
-    }
-    sign_lists(&tx, ctx, &current.status, &changes, now).await?;
-    if range.size() > head.range.size() || head.note.is_none() || changes.new_checkpoint {
-        let note = evidence::sign_extension(
-            &current.log,
-            &ctx.origin,
-            head.note.as_deref(),
-            &head.range,
-            &range,
-        )?;
-        let compact: Vec<u8> = range.hashes().iter().flatten().copied().collect();
-        tx.execute(
-            "UPDATE log_head SET size = $1, compact = $2, note = $3 WHERE id = 1",
-            &[&(range.size() as i64), &compact, &note],
-        )
-        .await?;
-    }
-    tx.execute(
-        "UPDATE log_head SET generation = generation + 1,
-                keys_version = keys_version + $1 WHERE id = 1",
-        &[&i64::from(changes.keys_changed)],
-    )
-    .await?;
-    tx.execute("SELECT pg_notify('trustmark', '')", &[]).await?;
+    let log_entries = async {
+        if !idxs.is_empty() {
+            tx.execute_typed(
+                "INSERT INTO log_entries (idx, hash, entry)
+                 SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[])",
+                &[
+                    (&idxs, Type::INT8_ARRAY),
+                    (&hashes, Type::BYTEA_ARRAY),
+                    (&entries, Type::BYTEA_ARRAY),
+                ],
+            )
+            .await?;
+        }
+        Ok::<(), TxError>(())
+    };
+    let ((), (), lists) = try_join!(
+        write_records(&tx, &changes, &origins),
+        log_entries,
+        list_states(&tx)
+    )?;
+    sign_lists(&tx, ctx, &current.status, &changes, lists, now).await?;
+    let keys_bump = i64::from(changes.keys_changed);
+    let head_update = async {
+        if range.size() > head.range.size() || head.note.is_none() || changes.new_checkpoint {
+            let note = evidence::sign_extension(
+                &current.log,
+                &ctx.origin,
+                head.note.as_deref(),
+                &head.range,
+                &range,
+            )?;
+            let compact: Vec<u8> = range.hashes().iter().flatten().copied().collect();
+            tx.execute_typed(
+                "UPDATE log_head SET size = $1, compact = $2, note = $3,
+                        generation = generation + 1, keys_version = keys_version + $4
+                 WHERE id = 1",
+                &[
+                    (&(range.size() as i64), Type::INT8),
+                    (&compact, Type::BYTEA),
+                    (&note, Type::TEXT),
+                    (&keys_bump, Type::INT8),
+                ],
+            )
+            .await?;
+        } else {
+            tx.execute_typed(
+                "UPDATE log_head SET generation = generation + 1,
+                        keys_version = keys_version + $1 WHERE id = 1",
+                &[(&keys_bump, Type::INT8)],
+            )
+            .await?;
+        }
+        Ok::<(), TxError>(())
+    };
+    let notify = async {
+        tx.execute_typed("SELECT pg_notify('trustmark', '')", &[])
+            .await?;
+        Ok::<(), TxError>(())
+    };
+    try_join!(head_update, notify)?;
     tx.commit().await?;
     Ok(())
 }
@@ -252,55 +286,94 @@ async fn write_records(
     changes: &Changes,
     origins: &(Vec<String>, Vec<String>),
 ) -> Result<(), TxError> {
-    if !changes.auditors.is_empty() {
-        let ids: Vec<&str> = changes.auditors.keys().map(String::as_str).collect();
-        let recs = changes
-            .auditors
-            .values()
-            .map(encode)
-            .collect::<Result<Vec<_>, _>>()?;
-        tx.execute(
-            "INSERT INTO auditors (id, record) SELECT * FROM unnest($1::text[], $2::text[])
-             ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            &[&ids, &recs],
-        )
-        .await?;
-    }
-    if !changes.badges.is_empty() {
-        let badges = || changes.badges.values();
-        let ids: Vec<&str> = badges().map(|b| b.id.as_str()).collect();
-        let lists: Vec<i64> = badges().map(|b| i64::from(b.list)).collect();
-        let idxs: Vec<i64> = badges().map(|b| b.idx as i64).collect();
-        let statuses: Vec<i16> = badges().map(|b| i16::from(b.status.list_value())).collect();
-        let recs = badges().map(encode).collect::<Result<Vec<_>, _>>()?;
-        tx.execute(
-            "INSERT INTO badges (id, list, idx, status, record)
-             SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int2[], $5::text[])
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, record = excluded.record",
-            &[&ids, &lists, &idxs, &statuses, &recs],
-        )
-        .await?;
-    }
-    if !origins.0.is_empty() {
-        tx.execute(
-            "INSERT INTO origins (origin, badge) SELECT * FROM unnest($1::text[], $2::text[])
-             ON CONFLICT DO NOTHING",
-            &[&origins.0, &origins.1],
-        )
-        .await?;
-    }
-    if !changes.remembered.is_empty() {
-        let a: Vec<&str> = changes.remembered.iter().map(|r| r.0.as_str()).collect();
-        let j: Vec<&str> = changes.remembered.iter().map(|r| r.1.as_str()).collect();
-        let i: Vec<i64> = changes.remembered.iter().map(|r| r.2).collect();
-        tx.execute(
-            "INSERT INTO jtis (auditor, jti, iat) SELECT * FROM unnest($1::text[], $2::text[], $3::int8[])
-             ON CONFLICT DO NOTHING",
-            &[&a, &j, &i],
-        )
-        .await?;
-    }
+    let auditors = async {
+        if !changes.auditors.is_empty() {
+            let ids: Vec<&str> = changes.auditors.keys().map(String::as_str).collect();
+            let recs = changes
+                .auditors
+                .values()
+                .map(encode)
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.execute_typed(
+                "INSERT INTO auditors (id, record) SELECT * FROM unnest($1::text[], $2::text[])
+                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+                &[(&ids, Type::TEXT_ARRAY), (&recs, Type::TEXT_ARRAY)],
+            )
+            .await?;
+        }
+        Ok::<(), TxError>(())
+    };
+    let badges = async {
+        if !changes.badges.is_empty() {
+            let badges = || changes.badges.values();
+            let ids: Vec<&str> = badges().map(|b| b.id.as_str()).collect();
+            let lists: Vec<i64> = badges().map(|b| i64::from(b.list)).collect();
+            let idxs: Vec<i64> = badges().map(|b| b.idx as i64).collect();
+            let statuses: Vec<i16> = badges().map(|b| i16::from(b.status.list_value())).collect();
+            let recs = badges().map(encode).collect::<Result<Vec<_>, _>>()?;
+            tx.execute_typed(
+                "INSERT INTO badges (id, list, idx, status, record)
+                 SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int2[], $5::text[])
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, record = excluded.record",
+                &[
+                    (&ids, Type::TEXT_ARRAY),
+                    (&lists, Type::INT8_ARRAY),
+                    (&idxs, Type::INT8_ARRAY),
+                    (&statuses, Type::INT2_ARRAY),
+                    (&recs, Type::TEXT_ARRAY),
+                ],
+            )
+            .await?;
+        }
+        Ok::<(), TxError>(())
+    };
+    // After the badges in the pipeline: an origin refers to its badge.
+    let origins =
+        async {
+            if !origins.0.is_empty() {
+                tx.execute_typed(
+                "INSERT INTO origins (origin, badge) SELECT * FROM unnest($1::text[], $2::text[])
+                 ON CONFLICT DO NOTHING",
+                &[(&origins.0, Type::TEXT_ARRAY), (&origins.1, Type::TEXT_ARRAY)],
+            )
+            .await?;
+            }
+            Ok::<(), TxError>(())
+        };
+    let jtis = async {
+        if !changes.remembered.is_empty() {
+            let a: Vec<&str> = changes.remembered.iter().map(|r| r.0.as_str()).collect();
+            let j: Vec<&str> = changes.remembered.iter().map(|r| r.1.as_str()).collect();
+            let i: Vec<i64> = changes.remembered.iter().map(|r| r.2).collect();
+            tx.execute_typed(
+                "INSERT INTO jtis (auditor, jti, iat)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::int8[])
+                 ON CONFLICT DO NOTHING",
+                &[
+                    (&a, Type::TEXT_ARRAY),
+                    (&j, Type::TEXT_ARRAY),
+                    (&i, Type::INT8_ARRAY),
+                ],
+            )
+            .await?;
+        }
+        Ok::<(), TxError>(())
+    };
+    try_join!(auditors, badges, origins, jtis)?;
     Ok(())
+}
+
+/// Every list's number, last `iat`, and whether it was ever signed.
+async fn list_states(tx: &Transaction<'_>) -> Result<Vec<(u32, Option<i64>, bool)>, TxError> {
+    tx.query_typed("SELECT n, iat, token IS NULL FROM lists ORDER BY n", &[])
+        .await?
+        .iter()
+        .map(|row| {
+            let n: i64 = row.try_get(0)?;
+            let n = u32::try_from(n).map_err(|_| TxError::Corrupt("list number"))?;
+            Ok((n, row.try_get(1)?, row.try_get(2)?))
+        })
+        .collect()
 }
 
 /// Re-signs the lists `changes` touched, every list after a key change, and any list
@@ -310,16 +383,10 @@ async fn sign_lists(
     ctx: &WriterCtx,
     key: &SigningKey,
     changes: &Changes,
+    lists: Vec<(u32, Option<i64>, bool)>,
     now: i64,
 ) -> Result<(), TxError> {
-    let rows = tx
-        .query("SELECT n, iat, token IS NULL FROM lists ORDER BY n", &[])
-        .await?;
-    for row in rows {
-        let n: i64 = row.try_get(0)?;
-        let last: Option<i64> = row.try_get(1)?;
-        let unsigned: bool = row.try_get(2)?;
-        let n = u32::try_from(n).map_err(|_| TxError::Corrupt("list number"))?;
+    for (n, last, unsigned) in lists {
         if changes.all_lists || unsigned || changes.lists.contains(&n) {
             resign_list(tx, &ctx.issuer, key, n, last, now).await?;
         }
@@ -338,9 +405,9 @@ pub(super) async fn resign_list(
 ) -> Result<(), TxError> {
     let mut list = StatusList::new(2, LIST_SIZE)?;
     for row in tx
-        .query(
+        .query_typed(
             "SELECT idx, status FROM badges WHERE list = $1 AND status <> 0",
-            &[&i64::from(n)],
+            &[(&i64::from(n), Type::INT8)],
         )
         .await?
     {
@@ -356,9 +423,14 @@ pub(super) async fn resign_list(
         tokio::time::sleep(Duration::from_secs(when.wait)).await;
     }
     let signed = sign_list_token(issuer, n, &list, key, when.iat)?;
-    tx.execute(
+    tx.execute_typed(
         "UPDATE lists SET iat = $2, token = $3, etag = $4 WHERE n = $1",
-        &[&i64::from(n), &signed.iat, &signed.token, &signed.etag],
+        &[
+            (&i64::from(n), Type::INT8),
+            (&signed.iat, Type::INT8),
+            (&signed.token, Type::TEXT),
+            (&signed.etag, Type::TEXT),
+        ],
     )
     .await?;
     Ok(())

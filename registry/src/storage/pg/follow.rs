@@ -8,6 +8,7 @@ use super::batch::TxError;
 use crate::engine::SignedList;
 use crate::evidence::LogView;
 use std::sync::{Arc, RwLock};
+use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 use trustmark_core::PublicKey;
 
@@ -67,11 +68,12 @@ impl Cache {
     pub async fn refresh(&self, client: &impl GenericClient) -> Result<(), TxError> {
         let mut seen = self.seen.lock().await;
         let head = client
-            .query_one(
+            .query_typed(
                 "SELECT size, note, generation, keys_version FROM log_head WHERE id = 1",
                 &[],
             )
             .await?;
+        let head = head.first().ok_or(TxError::Corrupt("log head"))?;
         let (size, note, generation, keys_version): (i64, Option<String>, i64, i64) = (
             head.try_get(0)?,
             head.try_get(1)?,
@@ -81,9 +83,10 @@ impl Cache {
         if seen.generation == Some(generation) {
             return Ok(());
         }
-        self.refresh_log(client, size as u64, note.as_deref())
-            .await?;
-        self.refresh_lists(client).await?;
+        tokio::try_join!(
+            self.refresh_log(client, size as u64, note.as_deref()),
+            self.refresh_lists(client)
+        )?;
         if seen.keys_version != Some(keys_version) {
             let jwks = super::keys::published(client).await?;
             if let Ok(mut j) = self.jwks.write() {
@@ -105,9 +108,9 @@ impl Cache {
         if size > have {
             // Entries up to the head's size were committed with (or before) it.
             let rows = client
-                .query(
+                .query_typed(
                     "SELECT hash FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                    &[&(have as i64), &(size as i64)],
+                    &[(&(have as i64), Type::INT8), (&(size as i64), Type::INT8)],
                 )
                 .await?;
             let hashes = rows
@@ -142,7 +145,7 @@ impl Cache {
             .map(|(i, l)| (i as i64 + 1, l.etag.clone()))
             .collect();
         let rows = client
-            .query(
+            .query_typed(
                 "SELECT n, etag FROM lists WHERE token IS NOT NULL ORDER BY n",
                 &[],
             )
@@ -159,9 +162,9 @@ impl Cache {
         }
         let mut lists = self.lists();
         for row in client
-            .query(
+            .query_typed(
                 "SELECT n, iat, token, etag FROM lists WHERE n = ANY($1) ORDER BY n",
-                &[&stale],
+                &[(&stale, Type::INT8_ARRAY)],
             )
             .await?
         {

@@ -41,7 +41,7 @@ impl KeyCache {
     pub async fn current(&mut self, tx: &Transaction<'_>) -> Result<Current, TxError> {
         let mut found: HashMap<String, SigningKey> = HashMap::new();
         for row in tx
-            .query("SELECT kid, use FROM keys WHERE current", &[])
+            .query_typed("SELECT kid, use FROM keys WHERE current", &[])
             .await?
         {
             let (kid, usage): (String, String) = (row.try_get(0)?, row.try_get(1)?);

@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -250,7 +250,7 @@ impl PgStorage {
     async fn query(
         &self,
         sql: &str,
-        params: &[&(dyn ToSql + Sync)],
+        params: &[(&(dyn ToSql + Sync), Type)],
     ) -> Result<Vec<Row>, ReadError> {
         let run = async {
             let client = self
@@ -259,7 +259,8 @@ impl PgStorage {
                 .get()
                 .await
                 .map_err(|_| ReadError::Unavailable)?;
-            client.query(sql, params).await.map_err(|e| {
+            // Typed: one round trip, no statement to prepare first.
+            client.query_typed(sql, params).await.map_err(|e| {
                 if connect::is_unavailable(&e) {
                     ReadError::Unavailable
                 } else {
@@ -411,7 +412,10 @@ impl Storage for PgStorage {
 
     async fn badge(&self, id: &str) -> Result<Option<BadgeRecord>, ReadError> {
         let rows = self
-            .query("SELECT record FROM badges WHERE id = $1", &[&id])
+            .query(
+                "SELECT record FROM badges WHERE id = $1",
+                &[(&id, Type::TEXT)],
+            )
             .await?;
         rows.first().map(|r| decode(r, "badge")).transpose()
     }
@@ -427,7 +431,7 @@ impl Storage for PgStorage {
         let rows = self
             .query(
                 "SELECT badge FROM origins WHERE origin = $1 ORDER BY badge",
-                &[&origin],
+                &[(&origin, Type::TEXT)],
             )
             .await?;
         rows.iter()
@@ -437,7 +441,10 @@ impl Storage for PgStorage {
 
     async fn auditor(&self, id: &str) -> Result<Option<AuditorRecord>, ReadError> {
         let rows = self
-            .query("SELECT record FROM auditors WHERE id = $1", &[&id])
+            .query(
+                "SELECT record FROM auditors WHERE id = $1",
+                &[(&id, Type::TEXT)],
+            )
             .await?;
         rows.first().map(|r| decode(r, "auditor")).transpose()
     }
@@ -453,7 +460,7 @@ impl Storage for PgStorage {
         let rows = self
             .query(
                 "SELECT entry FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                &[&(first as i64), &(end as i64)],
+                &[(&(first as i64), Type::INT8), (&(end as i64), Type::INT8)],
             )
             .await?;
         if rows.len() as u64 != end.saturating_sub(first) {

@@ -9,6 +9,7 @@ use crate::engine::{random_u64, Command, CommandError, RequestId, LIST_FILL, LIS
 use crate::event::Actor;
 use crate::records::{AuditorRecord, BadgeRecord};
 use std::collections::{HashMap, HashSet};
+use tokio_postgres::types::Type;
 use tokio_postgres::Transaction;
 
 /// A batch's view of the committed state.
@@ -56,50 +57,70 @@ impl Snapshot {
                 Command::RotateKeys | Command::WithdrawKey { .. } => {}
             }
         }
-        let mut snapshot = Snapshot::default();
-        if !auditor_ids.is_empty() {
-            for row in tx
-                .query(
-                    "SELECT record FROM auditors WHERE id = ANY($1)",
-                    &[&auditor_ids],
-                )
-                .await?
-            {
-                let a: AuditorRecord = decode(row.try_get(0)?, "auditor")?;
-                snapshot.auditors.insert(a.id.clone(), a);
-            }
-        }
-        if !badge_ids.is_empty() {
-            for row in tx
-                .query(
-                    "SELECT record FROM badges WHERE id = ANY($1)",
-                    &[&badge_ids],
-                )
-                .await?
-            {
-                let b: BadgeRecord = decode(row.try_get(0)?, "badge")?;
-                snapshot.badges.insert(b.id.clone(), b);
-            }
-        }
-        if !jti_values.is_empty() {
-            for row in tx
-                .query(
-                    "SELECT j.auditor, j.jti FROM jtis j
-                     JOIN unnest($1::text[], $2::text[]) AS q(auditor, jti)
-                       ON j.auditor = q.auditor AND j.jti = q.jti",
-                    &[&jti_auditors, &jti_values],
-                )
-                .await?
-            {
-                snapshot.jtis.insert((row.try_get(0)?, row.try_get(1)?));
-            }
-        }
         let issuances = commands
             .iter()
             .filter(|c| matches!(c, Command::Issue { .. }))
             .count();
-        if issuances > 0 {
-            snapshot.reserved = reserve(tx, issuances).await?;
+        // One query each, pipelined.
+        let auditors = async {
+            if auditor_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            tx.query_typed(
+                "SELECT record FROM auditors WHERE id = ANY($1)",
+                &[(&auditor_ids, Type::TEXT_ARRAY)],
+            )
+            .await
+            .map_err(TxError::from)
+        };
+        let badges = async {
+            if badge_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            tx.query_typed(
+                "SELECT record FROM badges WHERE id = ANY($1)",
+                &[(&badge_ids, Type::TEXT_ARRAY)],
+            )
+            .await
+            .map_err(TxError::from)
+        };
+        let jtis = async {
+            if jti_values.is_empty() {
+                return Ok(Vec::new());
+            }
+            tx.query_typed(
+                "SELECT j.auditor, j.jti FROM jtis j
+                 JOIN unnest($1::text[], $2::text[]) AS q(auditor, jti)
+                   ON j.auditor = q.auditor AND j.jti = q.jti",
+                &[
+                    (&jti_auditors, Type::TEXT_ARRAY),
+                    (&jti_values, Type::TEXT_ARRAY),
+                ],
+            )
+            .await
+            .map_err(TxError::from)
+        };
+        let slots = async {
+            if issuances == 0 {
+                return Ok(Vec::new());
+            }
+            reserve(tx, issuances).await
+        };
+        let (auditors, badges, jtis, reserved) = tokio::try_join!(auditors, badges, jtis, slots)?;
+        let mut snapshot = Snapshot {
+            reserved,
+            ..Snapshot::default()
+        };
+        for row in auditors {
+            let a: AuditorRecord = decode(row.try_get(0)?, "auditor")?;
+            snapshot.auditors.insert(a.id.clone(), a);
+        }
+        for row in badges {
+            let b: BadgeRecord = decode(row.try_get(0)?, "badge")?;
+            snapshot.badges.insert(b.id.clone(), b);
+        }
+        for row in jtis {
+            snapshot.jtis.insert((row.try_get(0)?, row.try_get(1)?));
         }
         Ok(snapshot)
     }
@@ -133,7 +154,7 @@ impl Snapshot {
 /// replaced by another random draw.
 async fn reserve(tx: &Transaction<'_>, count: usize) -> Result<Vec<(u32, u64)>, TxError> {
     let row = tx
-        .query_opt(
+        .query_typed_opt(
             "SELECT n, allocated FROM lists ORDER BY n DESC LIMIT 1",
             &[],
         )
@@ -158,10 +179,10 @@ async fn reserve(tx: &Transaction<'_>, count: usize) -> Result<Vec<(u32, u64)>, 
             .map(|_| (random_u64() % LIST_SIZE as u64) as i64)
             .collect();
         for row in tx
-            .query(
+            .query_typed(
                 "INSERT INTO slots (list, idx) SELECT $1, unnest($2::int8[])
                  ON CONFLICT DO NOTHING RETURNING idx",
-                &[&list, &candidates],
+                &[(&list, Type::INT8), (&candidates, Type::INT8_ARRAY)],
             )
             .await?
         {
@@ -172,9 +193,9 @@ async fn reserve(tx: &Transaction<'_>, count: usize) -> Result<Vec<(u32, u64)>, 
         return Err(TxError::Corrupt("status slots"));
     }
     got.truncate(count);
-    tx.execute(
+    tx.execute_typed(
         "UPDATE lists SET allocated = allocated + $2 WHERE n = $1",
-        &[&list, &(got.len() as i64)],
+        &[(&list, Type::INT8), (&(got.len() as i64), Type::INT8)],
     )
     .await?;
     let list = u32::try_from(list).map_err(|_| TxError::Corrupt("list number"))?;
