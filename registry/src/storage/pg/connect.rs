@@ -35,6 +35,10 @@ pub fn tls(options: &PgOptions) -> Result<MakeRustlsConnect, PgOpenError> {
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
+    if roots.is_empty() {
+        // A CA file without a certificate would make every TLS connection fail later.
+        return Err(PgOpenError::CaFile(options.ca.clone().unwrap_or_default()));
+    }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -122,5 +126,30 @@ pub fn is_unavailable(e: &tokio_postgres::Error) -> bool {
             let class = code.code().get(..2).unwrap_or_default();
             matches!(class, "08" | "53" | "57" | "58" | "40")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // A CA file must hold a certificate; the bundled roots serve without one; the session
+    // settings carry synchronous_commit=on whatever the URL says.
+    use super::*;
+
+    #[test]
+    fn ca_files_and_session_settings() {
+        let url = "postgres://tm:pw@127.0.0.1:5432/tm?sslmode=require";
+        assert!(tls(&PgOptions::parse(url, None).unwrap()).is_ok());
+        let missing = PgOptions::parse(url, Some("/nonexistent/ca.pem".into())).unwrap();
+        assert!(matches!(tls(&missing), Err(PgOpenError::CaFile(_))));
+        let empty = std::env::temp_dir().join(format!("tm-empty-ca-{}.pem", std::process::id()));
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let empty_ca = PgOptions::parse(url, Some(empty.clone())).unwrap();
+        assert!(matches!(tls(&empty_ca), Err(PgOpenError::CaFile(_))));
+        let _ = std::fs::remove_file(&empty);
+        let c = config(&PgOptions::parse(url, None).unwrap()).unwrap();
+        assert!(c
+            .get_options()
+            .is_some_and(|o| o.contains("synchronous_commit=on")));
+        assert_eq!(c.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
     }
 }
