@@ -7,11 +7,17 @@
 //! runs as root. It runs each command through its own writer. When no server answers
 //! there, the command opens the data directory itself — the same engine, journal and
 //! indexes. One JSON line in, one JSON line out.
+//!
+//! With `--store postgres://…` there is no socket: the command runs against the database
+//! directly, through the same storage interface the servers use, and the database
+//! credentials are the operator's authority.
 
 use crate::engine::{Command, CommandError, Done, Engine, OpenError};
 use crate::event::Actor;
 use crate::http::AppState;
-use crate::store::{Store, StoreError};
+use crate::records::{AuditorRecord, BadgeRecord};
+use crate::storage::{ReadError, Storage};
+use crate::store::StoreError;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -88,6 +94,15 @@ pub enum AdminError {
     /// The running registry refused the command (its words).
     #[error("{0}")]
     Refused(String),
+    /// The store could not be read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The store named by `--store` could not be opened.
+    #[error(transparent)]
+    StoreOpen(#[from] crate::storage::OpenError),
+    /// The async runtime for the database client could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl AdminError {
@@ -98,6 +113,7 @@ impl AdminError {
                 "start it once with `trustmark-registry serve --data {}`",
                 data.display()
             )),
+            AdminError::StoreOpen(e) => e.hint(),
             AdminError::Command(CommandError::ExampleKey) => Some(
                 "make a real key with `trustmark keygen -o FILE`; example keys are for `serve --demo` only"
                     .into(),
@@ -124,35 +140,36 @@ pub fn socket_path(data: &Path) -> PathBuf {
     socket_dir(data).join("admin.sock")
 }
 
-fn listing(store: &Store, op: &Op) -> Result<Vec<String>, StoreError> {
-    Ok(match op {
-        Op::AuditorList => store
-            .auditors()?
-            .into_iter()
-            .map(|a| {
-                format!(
-                    "{}\t{}\t{}\t{}",
-                    a.id,
-                    if a.active { "active" } else { "suspended" },
-                    a.jwk.get("kid").and_then(|k| k.as_str()).unwrap_or(""),
-                    a.name
-                )
-            })
-            .collect(),
-        _ => store
-            .badges()?
-            .into_iter()
-            .map(|b| {
-                format!(
-                    "{}\t{}\t{}\t{}",
-                    b.id,
-                    b.status.as_str(),
-                    b.auditor,
-                    b.origins.join(",")
-                )
-            })
-            .collect(),
-    })
+/// One line per auditor: id, state, key id, name.
+fn auditor_lines(auditors: Vec<AuditorRecord>) -> Vec<String> {
+    auditors
+        .into_iter()
+        .map(|a| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                a.id,
+                if a.active { "active" } else { "suspended" },
+                a.jwk.get("kid").and_then(|k| k.as_str()).unwrap_or(""),
+                a.name
+            )
+        })
+        .collect()
+}
+
+/// One line per badge: id, status, auditor, origins.
+fn badge_lines(badges: Vec<BadgeRecord>) -> Vec<String> {
+    badges
+        .into_iter()
+        .map(|b| {
+            format!(
+                "{}\t{}\t{}\t{}",
+                b.id,
+                b.status.as_str(),
+                b.auditor,
+                b.origins.join(",")
+            )
+        })
+        .collect()
 }
 
 /// The state change an operation makes; `None` for the read-only listings.
@@ -199,15 +216,51 @@ fn describe(op: &Op, done: Done) -> String {
     }
 }
 
-async fn execute_online(state: &AppState, op: Op) -> Result<Vec<String>, AdminError> {
+/// Runs `op` on a store; returns the lines to print.
+pub async fn execute(storage: &dyn Storage, op: Op) -> Result<Vec<String>, AdminError> {
     let Some(command) = to_command(op.clone()) else {
-        return Ok(listing(&state.store, &op)?);
+        return Ok(match op {
+            Op::AuditorList => auditor_lines(storage.auditors().await?),
+            _ => badge_lines(storage.badges().await?),
+        });
     };
-    let done = state.writer.run(command).await?;
-    if let Done::StatusChanged { .. } = done {
+    let done = storage.run(command).await?;
+    Ok(vec![describe(&op, done)])
+}
+
+async fn execute_online(state: &AppState, op: Op) -> Result<Vec<String>, AdminError> {
+    let changes_status = matches!(op, Op::BadgeChange { .. });
+    let lines = execute(&*state.storage, op).await?;
+    if changes_status {
         state.metrics.record_status_change();
     }
-    Ok(vec![describe(&op, done)])
+    Ok(lines)
+}
+
+/// Runs an operator command directly against the database store `--store` names (no
+/// server needed, any number may run). Returns the lines to print.
+pub fn run_postgres(
+    options: &crate::storage::spec::PgOptions,
+    op: Op,
+) -> Result<Vec<String>, AdminError> {
+    // A thread of its own, so this works from inside another runtime too (tests).
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(AdminError::Runtime)?;
+                runtime.block_on(async {
+                    let storage = crate::storage::pg::PgStorage::open_for_operator(options).await?;
+                    let result = execute(&storage, op).await;
+                    storage.shutdown().await;
+                    result
+                })
+            })
+            .join()
+            .unwrap_or(Err(AdminError::BadReply))
+    })
 }
 
 /// Creates the socket's directory with mode 0700 (or checks the one there), owned by
@@ -331,7 +384,11 @@ pub fn run(data: &Path, op: Op) -> Result<Vec<String>, AdminError> {
     let now = chrono::Utc::now().timestamp();
     let mut engine = Engine::open(data, &issuer, now, false)?;
     let result = match to_command(op.clone()) {
-        None => listing(&engine.store(), &op).map_err(AdminError::from),
+        None => match op {
+            Op::AuditorList => engine.store().auditors().map(auditor_lines),
+            _ => engine.store().badges().map(badge_lines),
+        }
+        .map_err(AdminError::from),
         Some(command) => match engine.execute(vec![command], now).pop() {
             Some(Ok(done)) => Ok(vec![describe(&op, done)]),
             Some(Err(e)) => Err(e.into()),

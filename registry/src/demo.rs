@@ -41,9 +41,9 @@ pub enum DemoError {
     /// The registry's own URL is not an origin a badge can name.
     #[error("the registry's URL is not a site origin: {0}")]
     Origin(trustmark_core::origin::OriginError),
-    /// The indexes could not be read.
+    /// The store could not be read.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Read(#[from] crate::storage::ReadError),
     /// The example statement could not be signed.
     #[error("the example statement could not be signed: {0}")]
     Sign(#[from] sign::SignError),
@@ -64,7 +64,7 @@ pub async fn setup(state: &AppState) -> Result<(), DemoError> {
         .with_use(trustmark_core::KeyUse::Audit)
         .to_jwk_value();
     match state
-        .writer
+        .storage
         .run(Command::AddAuditor {
             id: AUDITOR.into(),
             name: "Example Audit Lab (demo)".into(),
@@ -76,7 +76,7 @@ pub async fn setup(state: &AppState) -> Result<(), DemoError> {
         Err(e) => return Err(e.into()),
     }
     let origin = trustmark_core::origin::canonicalize(&state.issuer).map_err(DemoError::Origin)?;
-    if !state.store.badges_for_origin(&origin)?.is_empty() {
+    if !state.storage.badges_for_origin(&origin).await?.is_empty() {
         return Ok(());
     }
     let now = chrono::Utc::now().timestamp();
@@ -104,7 +104,7 @@ pub async fn setup(state: &AppState) -> Result<(), DemoError> {
         .evaluate(&claims.values())
         .map_err(|_| DemoError::Failing)?;
     state
-        .writer
+        .storage
         .run(Command::Issue {
             statement,
             claims: Box::new(claims),

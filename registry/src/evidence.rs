@@ -132,6 +132,86 @@ impl Published {
     }
 }
 
+impl Published {
+    /// How many leaves the tree holds (it may run ahead of the checkpoint).
+    pub fn tree_len(&self) -> u64 {
+        self.tree.len()
+    }
+
+    /// Appends leaf hashes to the tree: a follower's copy of a log that another process
+    /// (or the database) extends.
+    pub fn push_hashes(&mut self, hashes: impl IntoIterator<Item = Hash>) {
+        for h in hashes {
+            self.tree.push(h);
+        }
+    }
+
+    /// Publishes `note` if it is a checkpoint signed by `key` over this tree (at its
+    /// current length); otherwise leaves the published checkpoint as it was.
+    pub fn publish_note(
+        &mut self,
+        note: &str,
+        key: &trustmark_core::PublicKey,
+    ) -> Result<(), LogError> {
+        let (size, root) = open_note(note, key)?;
+        if size != self.tree.len() || self.tree.root_at(size) != Some(root) {
+            return Err(LogError::Mismatch { seq: 0, size });
+        }
+        self.checkpoint = Some(Signed {
+            size,
+            root,
+            note: Arc::from(note),
+        });
+        Ok(())
+    }
+}
+
+/// Opens a checkpoint note signed by `key`, under whatever origin it names (the issuer
+/// URL may have changed since it was signed; the key may not): its size and root.
+pub fn open_note(note: &str, key: &trustmark_core::PublicKey) -> Result<(u64, Hash), LogError> {
+    let origin = note.lines().next().unwrap_or_default();
+    let vkey = VerifierKey::new(origin, key.verifying_key())
+        .map_err(|_| LogError::Signature { seq: 0 })?;
+    let checkpoint = trustmark_core::log::checkpoint::open_checkpoint(note.as_bytes(), &vkey)
+        .map_err(|_| LogError::Signature { seq: 0 })?;
+    Ok((checkpoint.size, checkpoint.root))
+}
+
+/// Signs the checkpoint of the tree `after` under `origin`, a log whose last signed
+/// checkpoint is `head` (if any) over the tree `before`; `after` must extend `before`.
+/// Refuses when the stored head is not this key's checkpoint of `before`: signing then
+/// could contradict a checkpoint already published.
+pub fn sign_extension(
+    key: &SigningKey,
+    origin: &str,
+    head: Option<&str>,
+    before: &trustmark_core::log::compact::CompactRange,
+    after: &trustmark_core::log::compact::CompactRange,
+) -> Result<String, LogError> {
+    let last = match head {
+        Some(note) => Some(open_note(note, &key.public())?),
+        None => None,
+    };
+    let consistent = match last {
+        Some((size, root)) => size == before.size() && root == before.root(),
+        None => before.size() == 0,
+    };
+    if !consistent || after.size() < before.size() {
+        return Err(LogError::Inconsistent {
+            size: after.size(),
+            last: last.map_or(0, |(size, _)| size),
+        });
+    }
+    let text = Checkpoint {
+        origin: origin.to_owned(),
+        size: after.size(),
+        root: after.root(),
+        extensions: Vec::new(),
+    }
+    .format();
+    note::sign(&text, origin, key.as_ed25519()).map_err(|e| LogError::Key(e.to_string()))
+}
+
 /// The writer's side of the log.
 pub struct EvidenceLog {
     key: SigningKey,

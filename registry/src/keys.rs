@@ -130,7 +130,8 @@ fn load_private(path: &Path, demo: bool) -> Result<SigningKey, KeyRingError> {
     Ok(key)
 }
 
-fn fresh_key() -> Result<SigningKey, KeyRingError> {
+/// A new Ed25519 key from OS randomness.
+pub fn fresh_key() -> Result<SigningKey, KeyRingError> {
     let mut seed = Zeroizing::new([0u8; 32]);
     getrandom::fill(seed.as_mut()).map_err(|_| KeyRingError::Random)?;
     Ok(SigningKey::from_seed(&seed))

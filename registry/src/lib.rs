@@ -4,10 +4,12 @@
 //! Run with `trustmark-registry serve` (see `docs/registry.md`). Tests and embedders use
 //! [`start`], which binds, opens the data directory and serves until stopped.
 //!
-//! Layout: `http` (routes, the only module that knows HTTP) calls the [`engine`] through a
-//! queue; the engine is the single writer: it plans, makes changes durable in the
-//! [`journal`] (group-committed `fdatasync`), then updates the sled [`store`] and the
-//! status lists.
+//! Layout: `http` (routes, the only module that knows HTTP), [`admin`] and [`demo`] use
+//! the [`storage::Storage`] trait. Its embedded implementation drives the [`engine`], the
+//! single writer: it plans, makes changes durable in the [`journal`] (group-committed
+//! `fdatasync`), then updates the sled [`store`] and the status lists. Its PostgreSQL
+//! implementation (`storage::pg`) runs the same planner in one transaction per batch,
+//! shared by several registry processes.
 
 #![cfg_attr(
     not(test),
@@ -29,17 +31,18 @@ pub mod http;
 pub mod i18n;
 pub mod journal;
 pub mod keys;
+pub mod records;
 pub mod server;
+pub mod storage;
 pub mod store;
 
 pub use http::{app, AppState};
 pub use server::Limits;
 
-use engine::Engine;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use storage::StoreSpec;
 use tokio::sync::oneshot;
 
 /// How to run the registry.
@@ -47,8 +50,10 @@ use tokio::sync::oneshot;
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Data directory (keys, journal, indexes).
+    /// Data directory (keys, journal, indexes; the admin socket). Unused with PostgreSQL.
     pub data: PathBuf,
+    /// A PostgreSQL store instead of the embedded one in `data`.
+    pub store: Option<storage::spec::PgOptions>,
     /// Issuer URL; default `http://<bound address>`.
     pub public_url: Option<String>,
     /// Demo mode: example auditor, a badge for the registry's own origin.
@@ -92,6 +97,15 @@ pub enum ServeError {
     /// Opening the data directory panicked or was cancelled.
     #[error("opening the data directory did not finish: {0}")]
     Task(tokio::task::JoinError),
+    /// The PostgreSQL store could not be opened.
+    #[error(transparent)]
+    Postgres(storage::pg::PgOpenError),
+    /// Demo mode needs the embedded store.
+    #[error("--demo runs on the embedded store only; leave out --store")]
+    DemoNeedsEmbedded,
+    /// The store failed while checking the accredited auditors.
+    #[error("reading the accredited auditors: {0}")]
+    Read(storage::ReadError),
 }
 
 impl ServeError {
@@ -105,6 +119,7 @@ impl ServeError {
                     .collect::<Vec<_>>()
                     .join(" and ")
             )),
+            ServeError::Postgres(e) => e.hint(),
             ServeError::Open(engine::OpenError::Keys(crate::keys::KeyRingError::ExampleKey { .. })) => {
                 Some("example keys are for `serve --demo` only; give a fresh --data directory".into())
             }
@@ -124,47 +139,12 @@ pub struct Running {
     pub issuer: String,
     stop: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<Result<(), ServeError>>,
-    writer: std::thread::JoinHandle<()>,
-    admin: tokio::task::JoinHandle<()>,
+    storage: storage::SharedStorage,
+    admin: Option<tokio::task::JoinHandle<()>>,
     data: PathBuf,
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-/// Runs the single writer: batches whatever is queued, executes it as one durable group,
-/// answers, and re-signs aging status lists between batches.
-fn spawn_writer(
-    mut engine: Engine,
-    rx: std::sync::mpsc::Receiver<http::Job>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || loop {
-        match rx.recv_timeout(Duration::from_secs(15)) {
-            Ok(first) => {
-                let mut jobs = vec![first];
-                while jobs.len() < 1024 {
-                    match rx.try_recv() {
-                        Ok(job) => jobs.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let (commands, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-                for (result, reply) in engine.execute(commands, now()).into_iter().zip(replies) {
-                    let _ = reply.send(result);
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                engine.flush();
-                return;
-            }
-        }
-        engine.refresh_lists(now());
-    })
-}
-
-/// Binds, opens the data directory, starts the writer and the server.
+/// Binds, opens the store, starts the writer and the server.
 pub async fn start(config: Config) -> Result<Running, ServeError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -179,43 +159,34 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
     if !trustmark_core::claims::is_issuer_url(&issuer) {
         return Err(ServeError::PublicUrl);
     }
-    let data = config.data.clone();
-    let (engine_issuer, demo) = (issuer.clone(), config.demo);
-    let engine =
-        tokio::task::spawn_blocking(move || Engine::open(&data, &engine_issuer, now(), demo))
-            .await
-            .map_err(ServeError::Task)??;
+    let spec = match &config.store {
+        Some(_) if config.demo => return Err(ServeError::DemoNeedsEmbedded),
+        Some(pg) => StoreSpec::Postgres(pg.clone()),
+        None => StoreSpec::Embedded(config.data.clone()),
+    };
+    let storage = storage::open(&spec, &issuer, config.demo).await?;
     if !config.demo {
-        let ids = engine
-            .example_auditors()
-            .map_err(engine::OpenError::Store)?;
+        let ids = match storage.example_auditors().await {
+            Ok(ids) => ids,
+            Err(e) => {
+                storage.shutdown().await;
+                return Err(ServeError::Read(e));
+            }
+        };
         if !ids.is_empty() {
+            storage.shutdown().await;
             return Err(ServeError::ExampleAuditors {
                 ids,
                 data: config.data.clone(),
             });
         }
     }
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (store, lists, jwks, log) = (
-        engine.store(),
-        engine.signed_lists(),
-        engine.published_keys(),
-        engine.log_view(),
-    );
-    let log_identity = Arc::new(engine.log_identity());
-    let writer = spawn_writer(engine, rx);
     let state = AppState {
-        store,
-        lists,
-        jwks,
+        storage: storage.clone(),
         issuer: Arc::from(issuer.as_str()),
         catalogue: Arc::new(
             trustmark_core::Catalogue::rcep_b2b_web_1().map_err(ServeError::Catalogue)?,
         ),
-        writer: http::Writer::new(tx),
-        log,
-        log_identity,
         demo: config.demo,
         metrics: Arc::default(),
         limits: config.limits,
@@ -223,9 +194,16 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
     if config.demo {
         demo::setup(&state).await?;
     }
-    let admin = admin::serve(&config.data, state.clone())
-        .await
-        .map_err(ServeError::Admin)?;
+    // With PostgreSQL the operator's authority is the database credentials: operator
+    // commands run against the database, not through a socket of one process.
+    let admin = match spec {
+        StoreSpec::Embedded(_) => Some(
+            admin::serve(&config.data, state.clone())
+                .await
+                .map_err(ServeError::Admin)?,
+        ),
+        StoreSpec::Postgres(_) => None,
+    };
     let (stop, stopped) = oneshot::channel::<()>();
     let router = app(state);
     let server = tokio::spawn(async move {
@@ -241,26 +219,26 @@ pub async fn start(config: Config) -> Result<Running, ServeError> {
         issuer,
         stop,
         server,
-        writer,
+        storage,
         admin,
         data: config.data,
     })
 }
 
 impl Running {
-    /// Stops accepting, drains in-flight requests, stops the writer and flushes the indexes.
+    /// Stops accepting, drains in-flight requests, stops the writer and flushes the store.
     pub async fn stop(self) -> Result<(), ServeError> {
-        // The admin socket holds writer handles too: close it first so the writer can end.
-        self.admin.abort();
-        let _ = self.admin.await;
-        let _ = std::fs::remove_file(admin::socket_path(&self.data));
+        if let Some(admin) = self.admin {
+            admin.abort();
+            let _ = admin.await;
+            let _ = std::fs::remove_file(admin::socket_path(&self.data));
+        }
         let _ = self.stop.send(());
         let served = self
             .server
             .await
             .map_err(|e| ServeError::Server(std::io::Error::other(e)))?;
-        let writer = self.writer;
-        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        self.storage.shutdown().await;
         served
     }
 }

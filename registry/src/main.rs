@@ -4,10 +4,11 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use trustmark_core::claims::Action;
 use trustmark_registry::admin::{self, AdminError, Op};
+use trustmark_registry::storage::spec::{PgOptions, StoreUrlError};
 use trustmark_registry::{start, Config, Limits, ServeError};
 
 /// The data directory of `serve` and the operator commands.
@@ -29,6 +30,17 @@ struct DataArg {
     /// Data directory: keys, journal, indexes (./trustmark-demo-data for a demo registry).
     #[arg(long, env = "TRUSTMARK_DATA", default_value = DATA)]
     data: PathBuf,
+    /// Run against this PostgreSQL store instead of the data directory (see serve --store).
+    #[arg(
+        long,
+        env = "TRUSTMARK_STORE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    store: Option<String>,
+    /// PEM file of the CA that signed the database server's certificate.
+    #[arg(long, env = "TRUSTMARK_STORE_CA", value_name = "FILE")]
+    store_ca: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -46,9 +58,24 @@ enum Cmd {
         /// ./trustmark-demo-data with --demo].
         #[arg(long, env = "TRUSTMARK_DATA")]
         data: Option<PathBuf>,
-        /// Issuer URL (default http://<listen>).
+        /// Issuer URL (default http://<listen>). Every process sharing one PostgreSQL
+        /// store must be given the same one.
         #[arg(long, env = "TRUSTMARK_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Keep the registry's state in PostgreSQL instead of --data, so several
+        /// registry processes can share it: postgres://user:password@host:port/database,
+        /// with ?sslmode=require for TLS (the password is never logged).
+        #[arg(
+            long,
+            env = "TRUSTMARK_STORE",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        store: Option<String>,
+        /// PEM file of the CA that signed the database server's certificate (default:
+        /// the bundled web roots), for sslmode=require.
+        #[arg(long, env = "TRUSTMARK_STORE_CA", value_name = "FILE")]
+        store_ca: Option<PathBuf>,
         /// Demo mode: the example auditor and a live badge for this registry's own
         /// origin, in its own data directory. Never for production: anyone can sign as
         /// the example auditor.
@@ -157,6 +184,8 @@ enum MainError {
     #[error(transparent)]
     Serve(#[from] ServeError),
     #[error(transparent)]
+    Store(#[from] StoreUrlError),
+    #[error(transparent)]
     Admin(#[from] AdminError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -177,8 +206,12 @@ impl MainError {
     }
 }
 
-fn operator(data: &Path, op: Op) -> Result<(), MainError> {
-    for line in admin::run(data, op)? {
+fn operator(data: &DataArg, op: Op) -> Result<(), MainError> {
+    let lines = match &data.store {
+        Some(url) => admin::run_postgres(&PgOptions::parse(url, data.store_ca.clone())?, op)?,
+        None => admin::run(&data.data, op)?,
+    };
+    for line in lines {
         println!("{line}");
     }
     Ok(())
@@ -192,16 +225,34 @@ struct FileConfig {
     data: Option<PathBuf>,
     public_url: Option<String>,
     demo: Option<bool>,
+    /// A PostgreSQL URL (see `serve --store`).
+    store: Option<String>,
+    /// The database server's CA file.
+    store_ca: Option<PathBuf>,
 }
 
-/// Flags and environment (already merged by clap) over the config file over defaults.
-fn resolve(
+/// What `serve` was given on the command line and in the environment.
+struct ServeArgs {
     file: Option<PathBuf>,
     listen: Option<SocketAddr>,
     data: Option<PathBuf>,
     public_url: Option<String>,
     demo: bool,
-) -> Result<Config, MainError> {
+    store: Option<String>,
+    store_ca: Option<PathBuf>,
+}
+
+/// Flags and environment (already merged by clap) over the config file over defaults.
+fn resolve(args: ServeArgs) -> Result<Config, MainError> {
+    let ServeArgs {
+        file,
+        listen,
+        data,
+        public_url,
+        demo,
+        store,
+        store_ca,
+    } = args;
     let from_file = match &file {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| MainError::Read {
@@ -216,7 +267,12 @@ fn resolve(
         None => FileConfig::default(),
     };
     let demo = demo || from_file.demo.unwrap_or(false);
+    let store = store
+        .or(from_file.store)
+        .map(|url| PgOptions::parse(&url, store_ca.or(from_file.store_ca)))
+        .transpose()?;
     Ok(Config {
+        store,
         listen: listen
             .or(from_file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8700))),
@@ -265,7 +321,18 @@ fn main() -> ExitCode {
             data,
             public_url,
             demo,
-        } => resolve(config, listen, data, public_url, demo).and_then(|config| {
+            store,
+            store_ca,
+        } => resolve(ServeArgs {
+            file: config,
+            listen,
+            data,
+            public_url,
+            demo,
+            store,
+            store_ca,
+        })
+        .and_then(|config| {
             tokio::runtime::Runtime::new()
                 .map_err(MainError::Runtime)
                 .and_then(|rt| rt.block_on(serve(config)))
@@ -290,17 +357,17 @@ fn main() -> ExitCode {
                 let jwk = public
                     .with_use(trustmark_core::KeyUse::Audit)
                     .to_jwk_value();
-                operator(&data.data, Op::AuditorAdd { id, name, jwk })
+                operator(&data, Op::AuditorAdd { id, name, jwk })
             }),
         Cmd::Auditor(AuditorCmd::Suspend { id, data }) => {
-            operator(&data.data, Op::AuditorSuspend { id })
+            operator(&data, Op::AuditorSuspend { id })
         }
-        Cmd::Auditor(AuditorCmd::List { data }) => operator(&data.data, Op::AuditorList),
-        Cmd::Badge(BadgeCmd::List { data }) => operator(&data.data, Op::BadgeList),
-        Cmd::Key(KeyCmd::Rotate { data }) => operator(&data.data, Op::KeyRotate),
-        Cmd::Key(KeyCmd::Withdraw { kid, data }) => operator(&data.data, Op::KeyWithdraw { kid }),
+        Cmd::Auditor(AuditorCmd::List { data }) => operator(&data, Op::AuditorList),
+        Cmd::Badge(BadgeCmd::List { data }) => operator(&data, Op::BadgeList),
+        Cmd::Key(KeyCmd::Rotate { data }) => operator(&data, Op::KeyRotate),
+        Cmd::Key(KeyCmd::Withdraw { kid, data }) => operator(&data, Op::KeyWithdraw { kid }),
         Cmd::Badge(BadgeCmd::Revoke(a)) => operator(
-            &a.data.data,
+            &a.data,
             Op::BadgeChange {
                 id: a.id,
                 action: Action::Revoke,
@@ -308,7 +375,7 @@ fn main() -> ExitCode {
             },
         ),
         Cmd::Badge(BadgeCmd::Suspend(a)) => operator(
-            &a.data.data,
+            &a.data,
             Op::BadgeChange {
                 id: a.id,
                 action: Action::Suspend,
@@ -316,7 +383,7 @@ fn main() -> ExitCode {
             },
         ),
         Cmd::Badge(BadgeCmd::Reinstate(a)) => operator(
-            &a.data.data,
+            &a.data,
             Op::BadgeChange {
                 id: a.id,
                 action: Action::Reinstate,
@@ -338,14 +405,27 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    // Precedence: flags and environment over the config file over defaults.
+    // Precedence: flags and environment over the config file over defaults; the store
+    // URL from the file, and its errors never showing the password.
     use super::*;
+
+    fn args(file: Option<PathBuf>, listen: Option<SocketAddr>, demo: bool) -> ServeArgs {
+        ServeArgs {
+            file,
+            listen,
+            data: None,
+            public_url: None,
+            demo,
+            store: None,
+            store_ca: None,
+        }
+    }
 
     #[test]
     fn config_file_defaults_and_overrides() {
         let path = std::env::temp_dir().join(format!("tm-config-{}.toml", std::process::id()));
         std::fs::write(&path, "listen = \"127.0.0.1:9900\"\ndata = \"/srv/tm\"\npublic_url = \"https://registry.example\"\ndemo = true\n").unwrap();
-        let c = resolve(Some(path.clone()), None, None, None, false).unwrap();
+        let c = resolve(args(Some(path.clone()), None, false)).unwrap();
         assert_eq!(
             (c.listen.port(), c.data, c.public_url.as_deref(), c.demo),
             (
@@ -355,34 +435,46 @@ mod tests {
                 true
             )
         );
-        let c = resolve(
+        let c = resolve(args(
             Some(path.clone()),
             Some("127.0.0.1:1234".parse().unwrap()),
-            None,
-            None,
             false,
-        )
+        ))
         .unwrap();
         assert_eq!(c.listen.port(), 1234);
-        let c = resolve(None, None, None, None, false).unwrap();
+        let c = resolve(args(None, None, false)).unwrap();
         assert_eq!(
             (c.listen.port(), c.data, c.demo),
             (8700, PathBuf::from("./trustmark-data"), false)
         );
         // A demo registry never defaults to the production data directory.
-        let c = resolve(None, None, None, None, true).unwrap();
+        let c = resolve(args(None, None, true)).unwrap();
         assert_eq!(c.data, PathBuf::from("./trustmark-demo-data"));
         std::fs::write(&path, "demo = true\n").unwrap();
-        let c = resolve(Some(path.clone()), None, None, None, false).unwrap();
+        let c = resolve(args(Some(path.clone()), None, false)).unwrap();
         assert_eq!(
             (c.demo, c.data),
             (true, PathBuf::from("./trustmark-demo-data"))
         );
         std::fs::write(&path, "listen = \"127.0.0.1:9900\"\nlisten_typo = 1\n").unwrap();
-        assert!(resolve(Some(path.clone()), None, None, None, false)
+        assert!(resolve(args(Some(path.clone()), None, false))
             .unwrap_err()
             .to_string()
             .contains("listen_typo"));
+        std::fs::write(
+            &path,
+            "store = \"postgres://tm:s3cret@db.example:5432/tm?sslmode=require\"\n",
+        )
+        .unwrap();
+        let c = resolve(args(Some(path.clone()), None, false)).unwrap();
+        let store = c.store.unwrap();
+        assert_eq!(
+            store.redacted(),
+            "postgres://tm:***@db.example:5432/tm?sslmode=require"
+        );
+        std::fs::write(&path, "store = \"mysql://tm:s3cret@db/tm\"\n").unwrap();
+        let e = resolve(args(Some(path.clone()), None, false)).unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
         let _ = std::fs::remove_file(&path);
     }
 }

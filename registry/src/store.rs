@@ -7,8 +7,9 @@
 //! idempotent, so replaying the journal tail after a crash is always safe; indexes of
 //! another layout are dropped and rebuilt from the whole journal.
 
-use crate::event::{Actor, BadgeStatus, Event};
-use serde::{Deserialize, Serialize};
+use crate::event::{Actor, Event};
+use crate::records;
+use serde::Serialize;
 
 /// The layout of the indexes; a database of another layout is rebuilt from the journal.
 /// 2: evidence log entries and each badge's log references.
@@ -25,90 +26,7 @@ pub enum StoreError {
     Corrupt(&'static str),
 }
 
-/// An accredited auditor.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AuditorRecord {
-    /// Id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Public JWK.
-    pub jwk: serde_json::Value,
-    /// Whether it may issue and change badges.
-    pub active: bool,
-    /// Accredited at.
-    pub added_at: i64,
-}
-
-/// One status change.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    /// New status.
-    pub status: BadgeStatus,
-    /// When.
-    pub at: i64,
-    /// Why.
-    pub reason: String,
-    /// Who.
-    pub by: Actor,
-    /// Journal position (idempotent replay).
-    pub seq: u64,
-}
-
-/// A badge and its state.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BadgeRecord {
-    /// Badge id.
-    pub id: String,
-    /// The badge token.
-    pub token: String,
-    /// The auditor's signed audit statement.
-    pub statement: String,
-    /// Issuing auditor.
-    pub auditor: String,
-    /// Canonical origins (`sub` first).
-    pub origins: Vec<String>,
-    /// Status list number.
-    pub list: u32,
-    /// Index in the list.
-    pub idx: u64,
-    /// Current status.
-    pub status: BadgeStatus,
-    /// Every change, oldest first (issuance included).
-    pub history: Vec<HistoryEntry>,
-    /// The badge's entries in the evidence log, oldest first.
-    #[serde(default)]
-    pub log: Vec<LogRef>,
-}
-
-/// Where an event about a badge sits in the evidence log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogRef {
-    /// Entry index.
-    pub index: u64,
-    /// Entry type (`issued`, `status_changed`, `reissued`).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// When.
-    pub at: i64,
-    /// The status it set, for status changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<BadgeStatus>,
-}
-
-impl BadgeRecord {
-    /// The latest status change after issuance, if any.
-    pub fn last_change(&self) -> Option<&HistoryEntry> {
-        self.history.get(1..).and_then(<[HistoryEntry]>::last)
-    }
-
-    /// Who put the badge in its current suspension, if it is suspended.
-    pub fn suspended_by(&self) -> Option<&Actor> {
-        (self.status == BadgeStatus::Suspended)
-            .then(|| self.last_change().map(|h| &h.by))
-            .flatten()
-    }
-}
+pub use crate::records::{AuditorRecord, BadgeRecord, HistoryEntry, LogRef};
 
 /// The indexes.
 #[derive(Clone)]
@@ -145,7 +63,20 @@ fn put<T: Serialize>(tree: &sled::Tree, key: &[u8], value: &T) -> Result<(), Sto
 impl Store {
     /// Opens the database in `dir`. Fails if another process holds it.
     pub fn open(dir: &std::path::Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(dir).open()?;
+        // sled's flusher thread lets go of the directory's lock up to its flush interval
+        // (500 ms) after the last handle is dropped, so reopening in the same process
+        // (an operator command after the server stopped, tests) waits for that; a lock
+        // held by another process still fails after the wait.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let db = loop {
+            match sled::Config::new().path(dir).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let store = Store {
             auditors: db.open_tree("auditors")?,
             badges: db.open_tree("badges")?,
@@ -197,24 +128,12 @@ impl Store {
         if let Some((index, bytes)) = leaf {
             self.log.insert(index.to_be_bytes(), bytes.as_slice())?;
         }
-        let log_ref = |kind: &str, at: i64, status: Option<BadgeStatus>| {
-            leaf.map(|(index, _)| LogRef {
-                index: *index,
-                kind: kind.to_owned(),
-                at,
-                status,
-            })
-        };
+        let index = leaf.map(|(index, _)| *index);
         match event {
-            Event::AuditorAdded { id, name, jwk, at } => {
-                let record = AuditorRecord {
-                    id: id.clone(),
-                    name: name.clone(),
-                    jwk: jwk.clone(),
-                    active: true,
-                    added_at: *at,
-                };
-                put(&self.auditors, id.as_bytes(), &record)?;
+            Event::AuditorAdded { .. } => {
+                if let Some(record) = records::added_auditor(event) {
+                    put(&self.auditors, record.id.as_bytes(), &record)?;
+                }
             }
             Event::AuditorSuspended { id, .. } => {
                 if let Some(mut a) = self.auditor(id)? {
@@ -224,34 +143,14 @@ impl Store {
             }
             Event::BadgeIssued {
                 id,
-                token,
-                statement,
                 auditor,
                 statement_jti,
                 origins,
-                list,
-                idx,
-                at,
+                ..
             } => {
-                let record = BadgeRecord {
-                    id: id.clone(),
-                    token: token.clone(),
-                    statement: statement.clone(),
-                    auditor: auditor.clone(),
-                    origins: origins.clone(),
-                    list: *list,
-                    idx: *idx,
-                    status: BadgeStatus::Valid,
-                    history: vec![HistoryEntry {
-                        status: BadgeStatus::Valid,
-                        at: *at,
-                        reason: "issued".into(),
-                        by: Actor::Auditor(auditor.clone()),
-                        seq,
-                    }],
-                    log: log_ref("issued", *at, None).into_iter().collect(),
-                };
-                put(&self.badges, id.as_bytes(), &record)?;
+                if let Some(record) = records::issued_badge(seq, event, index) {
+                    put(&self.badges, id.as_bytes(), &record)?;
+                }
                 self.jtis
                     .insert(jti_key(auditor, statement_jti), id.as_bytes())?;
                 for o in origins {
@@ -259,41 +158,22 @@ impl Store {
                         .insert([o.as_bytes(), b"\0", id.as_bytes()].concat(), &[])?;
                 }
             }
-            Event::StatusChanged {
-                badge,
-                status,
-                reason,
-                by,
-                request_jti,
-                at,
-            } => {
-                if let Some(mut b) = self.badge(badge)? {
-                    if b.history.last().is_none_or(|h| h.seq < seq) {
-                        b.status = *status;
-                        b.history.push(HistoryEntry {
-                            status: *status,
-                            at: *at,
-                            reason: reason.clone(),
-                            by: by.clone(),
-                            seq,
-                        });
-                        b.log.extend(log_ref("status_changed", *at, Some(*status)));
-                        put(&self.badges, badge.as_bytes(), &b)?;
-                    }
-                    if let (Actor::Auditor(a), Some(j)) = (by, request_jti) {
-                        self.jtis.insert(jti_key(a, j), badge.as_bytes())?;
-                    }
-                }
-            }
-            Event::BadgeResigned { id, token, at } => {
+            Event::StatusChanged { .. } | Event::BadgeResigned { .. } => {
+                let Some(id) = records::badge_changed_by(event) else {
+                    return Err(StoreError::Corrupt("event"));
+                };
                 if let Some(mut b) = self.badge(id)? {
-                    b.token = token.clone();
-                    if let Some(r) = log_ref("reissued", *at, None) {
-                        if b.log.last().is_none_or(|l| l.index < r.index) {
-                            b.log.push(r);
-                        }
+                    if records::apply_to_badge(&mut b, seq, event, index) {
+                        put(&self.badges, id.as_bytes(), &b)?;
                     }
-                    put(&self.badges, id.as_bytes(), &b)?;
+                    if let Event::StatusChanged {
+                        by: Actor::Auditor(a),
+                        request_jti: Some(j),
+                        ..
+                    } = event
+                    {
+                        self.jtis.insert(jti_key(a, j), id.as_bytes())?;
+                    }
                 }
             }
             // Evidence only: the keys themselves live in DATA/keys, the checkpoints are

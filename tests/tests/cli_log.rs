@@ -116,8 +116,7 @@ async fn checkpoint(base: &str) -> String {
 /// The registry's log key, read from its data directory, signing a checkpoint of the
 /// real origin and size with another root: a fork only the log key could make.
 fn forked(data: &Path, real: &str) -> String {
-    let key =
-        SigningKey::from_jwk_json(&std::fs::read(data.join("keys/log.jwk")).unwrap()).unwrap();
+    let key = common::registry_log_key(data);
     let mut text = real.split("\n\n").next().unwrap().to_owned();
     text.push('\n');
     let mut checkpoint = Checkpoint::parse(&text).unwrap();

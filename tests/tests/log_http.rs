@@ -12,7 +12,7 @@ use trustmark_core::log::merkle::{self, Hash, HashReader};
 use trustmark_core::log::note::VerifierKey;
 use trustmark_core::log::tile;
 use trustmark_core::sign::SigningKey;
-use trustmark_registry::engine::{Command, Engine};
+use trustmark_registry::engine::Command;
 
 mod common;
 
@@ -30,11 +30,9 @@ fn issue_many(data: &std::path::Path, issuer: &str, key: &SigningKey, n: usize) 
             }
         })
         .collect();
-    let mut engine = Engine::open(data, issuer, common::now(), false).unwrap();
-    for result in engine.execute(commands, common::now()) {
+    for result in common::execute_offline(data, issuer, commands, common::now()) {
         result.unwrap();
     }
-    engine.flush();
 }
 
 async fn get(url: &str) -> reqwest::Response {

@@ -164,6 +164,7 @@ async fn demo_mode_serves_a_page_carrying_a_live_badge() {
     let again = start(Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data: data.clone(),
+        store: None,
         public_url: Some(origin.clone()),
         demo: true,
         limits: Limits::default(),

@@ -102,6 +102,7 @@ async fn registry(name: &str, auditors: &[&Auditor], suspended: &[&str]) -> (Run
     let running = start(Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data: data.clone(),
+        store: common::store_for(&data),
         public_url: None,
         demo: false,
         limits: Limits::default(),
@@ -601,7 +602,7 @@ async fn status_list_caching_headers_and_conditional_get() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_suspension_is_lifted_only_by_the_operator() {
-    use trustmark_registry::admin::{self, Op};
+    use trustmark_registry::admin::Op;
     let lab = Auditor::new("lab-one", 1);
     let (running, data) = registry("operator-suspension", &[&lab], &[]).await;
     let api = Api {
@@ -614,7 +615,7 @@ async fn an_operator_suspension_is_lifted_only_by_the_operator() {
     let operator = |action: Action| {
         let (data, id) = (data.clone(), id.clone());
         tokio::task::spawn_blocking(move || {
-            admin::run(
+            common::operator(
                 &data,
                 Op::BadgeChange {
                     id,

@@ -80,7 +80,9 @@ impl Lists {
     }
 }
 
-fn random_u64() -> u64 {
+/// 64 random bits from the OS (the process stops without OS randomness: it could not hand
+/// out unguessable indexes).
+pub fn random_u64() -> u64 {
     let mut b = [0u8; 8];
     // Without OS randomness the registry cannot allocate unguessable indexes at all.
     if getrandom::fill(&mut b).is_err() {
@@ -90,7 +92,7 @@ fn random_u64() -> u64 {
 }
 
 /// A fresh badge id: `b_` and 128 random bits.
-pub(crate) fn badge_id() -> String {
+pub fn badge_id() -> String {
     let mut b = [0u8; 16];
     if getrandom::fill(&mut b).is_err() {
         std::process::abort();

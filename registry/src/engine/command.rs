@@ -177,4 +177,12 @@ pub enum CommandError {
     /// The writer thread is gone (the registry is stopping).
     #[error("the registry's writer has stopped")]
     WriterStopped,
+    /// The database could not be reached, or the connection was lost before its commit
+    /// was confirmed: the change may or may not have been made (see "Retrying after a
+    /// 503" in docs/registry.md).
+    #[error("the registry's database is unavailable; the change may not have been made, retry it")]
+    Unavailable,
+    /// A database query failed (the cause is logged).
+    #[error("the registry's database refused the change")]
+    Database,
 }

@@ -14,13 +14,16 @@ mod keys_ops;
 mod lists;
 #[cfg(test)]
 mod log_tests;
-mod plan;
+pub mod plan;
 #[cfg(test)]
 mod tests;
 
-pub use alloc::{LIST_FILL, LIST_SIZE};
+pub use alloc::{badge_id, random_u64, LIST_FILL, LIST_SIZE};
 pub use command::{Command, CommandError, Done, RequestId};
-pub use lists::{PublishedKeys, SignedList, SignedLists, LIST_RESIGN_AFTER, LIST_TTL};
+pub use lists::{
+    list_iat, sign_list_token, IatWait, PublishedKeys, SignedList, SignedLists, LIST_RESIGN_AFTER,
+    LIST_TTL, MAX_IAT_LEAD,
+};
 
 use crate::durable;
 use crate::evidence::{EvidenceLog, LogError, LogView};
@@ -71,6 +74,40 @@ pub enum OpenError {
     /// The evidence log does not match its stored checkpoints, or cannot sign.
     #[error(transparent)]
     Log(#[from] LogError),
+}
+
+/// The embedded store's committed state for planning: the sled indexes, the requests
+/// remembered in memory, and the in-memory slot bitmaps.
+struct EngineView<'a> {
+    store: &'a Store,
+    recent: &'a mut HashMap<(String, String), i64>,
+    lists: &'a mut Lists,
+}
+
+impl plan::PlanView for EngineView<'_> {
+    fn auditor(&mut self, id: &str) -> Result<Option<crate::records::AuditorRecord>, CommandError> {
+        Ok(self.store.auditor(id)?)
+    }
+
+    fn badge(&mut self, id: &str) -> Result<Option<crate::records::BadgeRecord>, CommandError> {
+        Ok(self.store.badge(id)?)
+    }
+
+    fn jti_used(&mut self, auditor: &str, jti: &str) -> Result<bool, CommandError> {
+        Ok(self
+            .recent
+            .contains_key(&(auditor.to_owned(), jti.to_owned()))
+            || self.store.jti_used(auditor, jti)?)
+    }
+
+    fn remember_jti(&mut self, auditor: &str, request: &RequestId) {
+        self.recent
+            .insert((auditor.to_owned(), request.jti.clone()), request.iat);
+    }
+
+    fn allocate(&mut self) -> Result<(u32, u64), CommandError> {
+        self.lists.allocate().map_err(|_| CommandError::Journal)
+    }
 }
 
 /// A key change, which runs alone against committed state.
@@ -238,7 +275,18 @@ impl Engine {
                 Command::RotateKeys => KeyChange::Rotate,
                 Command::WithdrawKey { kid } => KeyChange::Withdraw(kid),
                 other => {
-                    out.push(self.plan(other, now, &mut batch).map(|(planned, done)| {
+                    let signer = plan::Signer {
+                        issuer: &self.issuer,
+                        badge_key: &self.keys.badge,
+                        demo: self.demo,
+                    };
+                    let mut view = EngineView {
+                        store: &self.store,
+                        recent: &mut self.recent,
+                        lists: &mut self.lists,
+                    };
+                    let planned = plan::plan(&mut view, &signer, other, now, &mut batch);
+                    out.push(planned.map(|(planned, done)| {
                         events.extend(planned);
                         done
                     }));

@@ -1,15 +1,20 @@
 //! Planning: each command is checked against the committed state plus what the commands
 //! before it in the same batch will change (so a suspension queued first stops an
 //! issuance queued after it), and turned into the events that make it so.
+//!
+//! These are the registry's business rules, shared by both stores: the planner reads the
+//! committed state through [`PlanView`] (the sled indexes for the embedded store, a
+//! snapshot prefetched inside the batch's transaction for PostgreSQL).
 
 use super::command::{Command, CommandError, Done, RequestId};
-use super::Engine;
 use crate::event::{Actor, BadgeStatus, Event};
+use crate::records::{AuditorRecord, BadgeRecord};
 use std::collections::{HashMap, HashSet};
 use trustmark_core::claims::{
     is_display_text, is_url_safe_id, Action, AuditStatementClaims, AuditSummary, BadgeClaims,
     StatusListRef, StatusRef,
 };
+use trustmark_core::sign::SigningKey;
 use trustmark_core::{sign, Evaluation};
 
 /// Longest reason or auditor name, in characters.
@@ -17,14 +22,14 @@ const MAX_TEXT: usize = 200;
 
 /// A badge's state as this batch leaves it.
 #[derive(Clone)]
-pub(super) struct PendingBadge {
-    pub(super) status: BadgeStatus,
+pub struct PendingBadge {
+    pub(crate) status: BadgeStatus,
     /// Who made the latest change; `None` if it was never changed after issuance.
     last_by: Option<Actor>,
     /// When it last changed after issuance.
     changed_at: Option<i64>,
-    pub(super) list: u32,
-    pub(super) idx: u64,
+    pub(crate) list: u32,
+    pub(crate) idx: u64,
 }
 
 impl PendingBadge {
@@ -35,15 +40,64 @@ impl PendingBadge {
 
 /// Changes planned earlier in the batch that the store does not show yet.
 #[derive(Default)]
-pub(super) struct Batch {
+pub struct Batch {
     jtis: HashSet<(String, String)>,
     /// Auditors accredited (`true`) or suspended (`false`) in this batch.
     auditors: HashMap<String, bool>,
-    pub(super) badges: HashMap<String, PendingBadge>,
+    pub(crate) badges: HashMap<String, PendingBadge>,
 }
 
-impl Engine {
-    pub(super) fn plan(
+/// The committed state a batch is planned against, and the status slots it may hand out.
+pub trait PlanView {
+    /// An auditor as committed.
+    fn auditor(&mut self, id: &str) -> Result<Option<AuditorRecord>, CommandError>;
+    /// A badge as committed.
+    fn badge(&mut self, id: &str) -> Result<Option<BadgeRecord>, CommandError>;
+    /// Whether the auditor used this `jti` before, in a committed change or in a request
+    /// the store remembers as refused.
+    fn jti_used(&mut self, auditor: &str, jti: &str) -> Result<bool, CommandError>;
+    /// Remembers an authenticated request's `jti`, whether the command then succeeds or
+    /// is refused, so a refused request cannot succeed when replayed later.
+    fn remember_jti(&mut self, auditor: &str, request: &RequestId);
+    /// A fresh random status slot: (list number, index), never handed out before.
+    fn allocate(&mut self) -> Result<(u32, u64), CommandError>;
+}
+
+/// What planning needs besides the state: who signs and under which name.
+pub struct Signer<'a> {
+    /// The issuer URL.
+    pub issuer: &'a str,
+    /// The current badge key.
+    pub badge_key: &'a SigningKey,
+    /// Demo mode (the example auditor key is accepted).
+    pub demo: bool,
+}
+
+impl Signer<'_> {
+    /// The URL of status list `n`.
+    pub fn list_uri(&self, n: u32) -> String {
+        format!("{}/statuslists/{n}", self.issuer)
+    }
+}
+
+/// Plans one command against `view` and what `batch` already changes.
+pub fn plan<V: PlanView + ?Sized>(
+    view: &mut V,
+    signer: &Signer<'_>,
+    command: Command,
+    now: i64,
+    batch: &mut Batch,
+) -> Result<(Vec<Event>, Done), CommandError> {
+    Planner { view, signer }.plan(command, now, batch)
+}
+
+struct Planner<'a, 'b, V: PlanView + ?Sized> {
+    view: &'a mut V,
+    signer: &'a Signer<'b>,
+}
+
+impl<V: PlanView + ?Sized> Planner<'_, '_, V> {
+    fn plan(
         &mut self,
         command: Command,
         now: i64,
@@ -66,7 +120,7 @@ impl Engine {
                 self.plan_add_auditor(id, name, jwk, now, batch)
             }
             Command::SuspendAuditor { id } => {
-                if !batch.auditors.contains_key(&id) && self.store.auditor(&id)?.is_none() {
+                if !batch.auditors.contains_key(&id) && self.view.auditor(&id)?.is_none() {
                     return Err(CommandError::UnknownAuditor);
                 }
                 batch.auditors.insert(id.clone(), false);
@@ -82,11 +136,11 @@ impl Engine {
     }
 
     /// Whether the auditor may act now, as of this batch.
-    fn require_active(&self, batch: &Batch, id: &str) -> Result<(), CommandError> {
+    fn require_active(&mut self, batch: &Batch, id: &str) -> Result<(), CommandError> {
         let active = match batch.auditors.get(id) {
             Some(active) => *active,
             None => {
-                self.store
+                self.view
                     .auditor(id)?
                     .ok_or(CommandError::UnknownAuditor)?
                     .active
@@ -109,14 +163,11 @@ impl Engine {
         request: &RequestId,
     ) -> Result<(), CommandError> {
         let key = (auditor.to_owned(), request.jti.clone());
-        if batch.jtis.contains(&key)
-            || self.recent.contains_key(&key)
-            || self.store.jti_used(auditor, &request.jti)?
-        {
+        if batch.jtis.contains(&key) || self.view.jti_used(auditor, &request.jti)? {
             return Err(CommandError::Replay);
         }
-        batch.jtis.insert(key.clone());
-        self.recent.insert(key, request.iat);
+        batch.jtis.insert(key);
+        self.view.remember_jti(auditor, request);
         Ok(())
     }
 
@@ -140,17 +191,18 @@ impl Engine {
         if exp <= now {
             return Err(CommandError::AuditExpired);
         }
-        let (list, idx) = self.lists.allocate().map_err(|_| CommandError::Journal)?;
+        let (list, idx) = self.view.allocate()?;
         let id = super::alloc::badge_id();
+        let issuer = self.signer.issuer;
         let badge = BadgeClaims {
-            iss: self.issuer.clone(),
+            iss: issuer.to_owned(),
             sub: claims.sub.clone(),
             aliases: claims.aliases.clone(),
             iat: now,
             exp,
             nbf: None,
             jti: id.clone(),
-            trust_mark_type: BadgeClaims::trust_mark_type_for(&self.issuer),
+            trust_mark_type: BadgeClaims::trust_mark_type_for(issuer),
             org: claims.org.clone(),
             auditor: claims.iss.clone(),
             audit: AuditSummary {
@@ -159,15 +211,15 @@ impl Engine {
                 ind: evaluation.normalized(),
                 digest: trustmark_core::statement::digest(&statement),
             },
-            reference: format!("{}/b/{id}", self.issuer),
+            reference: format!("{issuer}/b/{id}"),
             status: StatusRef {
                 status_list: StatusListRef {
                     idx,
-                    uri: self.list_uri(list),
+                    uri: self.signer.list_uri(list),
                 },
             },
         };
-        let token = sign::sign_badge(&badge, &self.keys.badge)?;
+        let token = sign::sign_badge(&badge, self.signer.badge_key)?;
         let origins = std::iter::once(claims.sub.clone())
             .chain(claims.aliases.iter().cloned())
             .collect();
@@ -196,11 +248,11 @@ impl Engine {
 
     /// The badge as this batch leaves it so far.
     fn pending_badge(
-        &self,
+        &mut self,
         batch: &Batch,
         id: &str,
     ) -> Result<(String, PendingBadge), CommandError> {
-        let record = self.store.badge(id)?.ok_or(CommandError::UnknownBadge)?;
+        let record = self.view.badge(id)?.ok_or(CommandError::UnknownBadge)?;
         let pending = match batch.badges.get(id) {
             Some(p) => p.clone(),
             None => PendingBadge {
@@ -298,10 +350,10 @@ impl Engine {
         }
         trustmark_core::PublicKey::from_jwk_json(jwk.to_string().as_bytes())
             .map_err(CommandError::AuditorKey)?;
-        if !self.demo && crate::keys::is_example_jwk(&jwk) {
+        if !self.signer.demo && crate::keys::is_example_jwk(&jwk) {
             return Err(CommandError::ExampleKey);
         }
-        if batch.auditors.contains_key(&id) || self.store.auditor(&id)?.is_some() {
+        if batch.auditors.contains_key(&id) || self.view.auditor(&id)?.is_some() {
             return Err(CommandError::AuditorExists);
         }
         batch.auditors.insert(id.clone(), true);

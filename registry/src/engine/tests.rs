@@ -383,3 +383,20 @@ fn a_badge_over_the_size_cap_is_refused_not_failed() {
     assert!(e.store().badges().unwrap().is_empty());
     let _ = std::fs::remove_dir_all(data);
 }
+
+#[test]
+fn two_changes_to_one_list_in_one_second_are_signed_with_different_iats() {
+    let (mut e, data, id) = with_badge("iat");
+    let iat = |e: &Engine| e.signed.read().unwrap()[0].iat;
+    let before = iat(&e);
+    one(&mut e, operator_change(&id, Action::Suspend), T + 5).unwrap();
+    let first = iat(&e);
+    one(&mut e, operator_change(&id, Action::Reinstate), T + 5).unwrap();
+    let second = iat(&e);
+    assert_eq!(first, T + 5);
+    assert!(
+        first > before && second > first,
+        "{before} {first} {second}"
+    );
+    let _ = std::fs::remove_dir_all(data);
+}

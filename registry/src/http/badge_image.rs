@@ -30,7 +30,9 @@ pub async fn badge_svg(
 ) -> Result<Response, Problem> {
     let t = strings(None, &headers);
     let now = chrono::Utc::now().timestamp();
-    let shown = load(&state, &id)?.map(|(record, claims)| shown_status(&record, &claims, now));
+    let shown = load(&state, &id)
+        .await?
+        .map(|(record, claims)| shown_status(&record, &claims, now));
     let code = if shown.is_some() {
         StatusCode::OK
     } else {

@@ -1,9 +1,9 @@
 //! Badge issuance, lookup and status changes.
 
-use super::{command_problem, AppState, Problem};
+use super::{command_problem, read_problem, AppState, Problem};
 use crate::engine::{Command, Done, RequestId};
 use crate::event::Actor;
-use crate::store::AuditorRecord;
+use crate::records::AuditorRecord;
 use axum::extract::rejection::StringRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -58,7 +58,7 @@ fn require_type(headers: &HeaderMap, media: &'static str) -> Result<(), Problem>
 }
 
 /// Finds the accredited, active auditor a statement names, and its key.
-fn auditor_for(
+async fn auditor_for(
     state: &AppState,
     token: &str,
     ty: TokenType,
@@ -72,9 +72,10 @@ fn auditor_for(
         )
     })?;
     let auditor = state
-        .store
+        .storage
         .auditor(&id)
-        .map_err(Problem::internal)?
+        .await
+        .map_err(read_problem)?
         .ok_or_else(|| {
             Problem::new(
                 StatusCode::FORBIDDEN,
@@ -153,7 +154,7 @@ pub async fn issue(
 ) -> Result<Response, Problem> {
     require_type(&headers, "application/trustmark-audit+jwt")?;
     let token = body_text(body, state.limits.max_body)?;
-    let (auditor, key) = auditor_for(&state, &token, TokenType::AuditStatement)?;
+    let (auditor, key) = auditor_for(&state, &token, TokenType::AuditStatement).await?;
     let claims = statement::verify_audit_statement(&token, &auditor.id, &key, now())
         .map_err(statement_problem)?;
     let evaluation = state
@@ -173,7 +174,7 @@ pub async fn issue(
         claims: Box::new(claims),
         evaluation,
     };
-    match state.writer.run(command).await.map_err(command_problem)? {
+    match state.storage.run(command).await.map_err(command_problem)? {
         Done::Issued {
             id,
             token,
@@ -209,7 +210,7 @@ pub async fn get_badge(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let record = find(&state, &id)?;
+    let record = find(&state, &id).await?;
     let claims: Value =
         trustmark_core::jws::Compact::parse(&record.token, trustmark_core::jws::MAX_TOKEN_LEN)
             .ok()
@@ -234,7 +235,7 @@ pub async fn badge_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let record = find(&state, &id)?;
+    let record = find(&state, &id).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/trustmark+jwt"),
@@ -247,11 +248,12 @@ pub async fn badge_token(
 }
 
 /// The badge with this id, or the 404 problem.
-fn find(state: &AppState, id: &str) -> Result<crate::store::BadgeRecord, Problem> {
+async fn find(state: &AppState, id: &str) -> Result<crate::records::BadgeRecord, Problem> {
     state
-        .store
+        .storage
         .badge(id)
-        .map_err(Problem::internal)?
+        .await
+        .map_err(read_problem)?
         .ok_or_else(|| {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -271,7 +273,7 @@ pub async fn change_status(
 ) -> Result<Response, Problem> {
     require_type(&headers, "application/trustmark-status+jwt")?;
     let token = body_text(body, state.limits.max_body)?;
-    let (auditor, key) = auditor_for(&state, &token, TokenType::StatusChange)?;
+    let (auditor, key) = auditor_for(&state, &token, TokenType::StatusChange).await?;
     let claims = statement::verify_status_change(&token, &auditor.id, &key, now())
         .map_err(statement_problem)?;
     if claims.badge != id {
@@ -292,7 +294,7 @@ pub async fn change_status(
             iat: claims.iat,
         }),
     };
-    match state.writer.run(command).await.map_err(command_problem)? {
+    match state.storage.run(command).await.map_err(command_problem)? {
         Done::StatusChanged { status } => {
             state.metrics.record_status_change();
             Ok(Json(json!({"id": id, "status": status.as_str()})).into_response())
@@ -318,11 +320,12 @@ pub async fn by_origin(
     })?;
     let mut badges = Vec::new();
     for id in state
-        .store
+        .storage
         .badges_for_origin(&origin)
-        .map_err(Problem::internal)?
+        .await
+        .map_err(read_problem)?
     {
-        if let Some(b) = state.store.badge(&id).map_err(Problem::internal)? {
+        if let Some(b) = state.storage.badge(&id).await.map_err(read_problem)? {
             // Current badges only: a revoked or expired badge no longer speaks for the site.
             let expired =
                 trustmark_core::jws::Compact::parse(&b.token, trustmark_core::jws::MAX_TOKEN_LEN)

@@ -13,9 +13,10 @@ use minijinja::{context, Value};
 pub async fn demo(State(state): State<AppState>) -> Result<Response, Problem> {
     let origin = trustmark_core::origin::canonicalize(&state.issuer).map_err(Problem::internal)?;
     let id = state
-        .store
+        .storage
         .badges_for_origin(&origin)
-        .map_err(Problem::internal)?
+        .await
+        .map_err(super::read_problem)?
         .into_iter()
         .next();
     let Some(id) = id.filter(|_| state.demo) else {
@@ -29,9 +30,10 @@ pub async fn demo(State(state): State<AppState>) -> Result<Response, Problem> {
     // The token inline, as a site would paste it: the page needs no extra request, and a
     // `trustmark verify` of the page finds it in the element.
     let token = state
-        .store
+        .storage
         .badge(&id)
-        .map_err(Problem::internal)?
+        .await
+        .map_err(super::read_problem)?
         .map(|r| r.token)
         .unwrap_or_default();
     let html = render(

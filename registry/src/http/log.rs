@@ -2,7 +2,7 @@
 //! (hash tiles and entry bundles, immutable, so any CDN can serve them), single entries,
 //! and JSON proof helpers. Everything is answered only up to the published checkpoint.
 
-use super::{AppState, Problem};
+use super::{read_problem, AppState, Problem};
 use crate::evidence::Published;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -40,11 +40,13 @@ fn bad_query(detail: &str) -> Problem {
     )
 }
 
-fn read(state: &AppState) -> Result<std::sync::RwLockReadGuard<'_, Published>, Problem> {
-    state
-        .log
+/// Runs `f` on the log as served (the lock is never held across an await).
+fn read<T>(state: &AppState, f: impl FnOnce(&Published) -> T) -> Result<T, Problem> {
+    let view = state.storage.log();
+    let log = view
         .read()
-        .map_err(|_| Problem::internal("log lock poisoned"))
+        .map_err(|_| Problem::internal("log lock poisoned"))?;
+    Ok(f(&log))
 }
 
 /// A decimal without sign or leading zeros: one spelling per number, one cache entry.
@@ -67,9 +69,7 @@ fn number(q: &HashMap<String, String>, name: &str) -> Result<u64, Problem> {
 
 /// `GET /log/checkpoint`: the latest signed checkpoint. Short-lived: clients poll it.
 pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, Problem> {
-    let note = read(&state)?
-        .checkpoint()
-        .map(|c| c.note.clone())
+    let note = read(&state, |l| l.checkpoint().map(|c| c.note.clone()))?
         .ok_or_else(|| Problem::internal("no checkpoint published"))?;
     Ok((
         [
@@ -94,26 +94,20 @@ pub async fn tile(
             level,
             index,
             width,
-        } => read(&state)?
-            .hash_tile(level, index, width)
+        } => read(&state, |l| l.hash_tile(level, index, width))?
             .map_err(|_| not_found("the published tree does not hold this tile"))?,
         TilePath::Entries { index, width } => {
             let first = index.checked_mul(256).ok_or_else(|| not_found("index"))?;
-            let size = read(&state)?.size();
+            let size = read(&state, Published::size)?;
             let end = first.saturating_add(u64::from(width));
             if end > size {
                 return Err(not_found("the published tree does not hold this bundle"));
             }
-            let mut entries = Vec::with_capacity(usize::from(width));
-            for i in first..end {
-                entries.push(
-                    state
-                        .store
-                        .log_entry(i)
-                        .map_err(Problem::internal)?
-                        .ok_or_else(|| Problem::internal(format!("log entry {i} missing")))?,
-                );
-            }
+            let entries = state
+                .storage
+                .log_entries(first, end)
+                .await
+                .map_err(read_problem)?;
             let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
             tile::entry_bundle(&refs).map_err(Problem::internal)?
         }
@@ -135,13 +129,15 @@ pub async fn entry(
     Path(index): Path<String>,
 ) -> Result<Response, Problem> {
     let index = canonical_u64(&index).ok_or_else(|| not_found("not an entry index"))?;
-    if index >= read(&state)?.size() {
+    if index >= read(&state, Published::size)? {
         return Err(not_found("no entry with this index in the published tree"));
     }
     let bytes = state
-        .store
-        .log_entry(index)
-        .map_err(Problem::internal)?
+        .storage
+        .log_entries(index, index + 1)
+        .await
+        .map_err(read_problem)?
+        .pop()
         .ok_or_else(|| Problem::internal(format!("log entry {index} missing")))?;
     Ok((
         [
@@ -160,14 +156,15 @@ pub async fn inclusion(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
     let (index, size) = (number(&q, "index")?, number(&q, "size")?);
-    let log = read(&state)?;
-    let published = log.size();
-    let proof = log.inclusion(index, size).map_err(|_| {
+    let (published, proof, leaf) = read(&state, |log| {
+        (log.size(), log.inclusion(index, size), log.leaf_hash(index))
+    })?;
+    let proof = proof.map_err(|_| {
         bad_query(&format!(
             "need index < size <= {published} (the published tree size)"
         ))
     })?;
-    let leaf = log.leaf_hash(index).map_err(|_| bad_query("index"))?;
+    let leaf = leaf.map_err(|_| bad_query("index"))?;
     Ok((
         [CORS, (header::CACHE_CONTROL, IMMUTABLE)],
         Json(json!({
@@ -186,9 +183,8 @@ pub async fn consistency(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
     let (old, new) = (number(&q, "old")?, number(&q, "new")?);
-    let log = read(&state)?;
-    let published = log.size();
-    let proof = log.consistency(old, new).map_err(|_| {
+    let (published, proof) = read(&state, |log| (log.size(), log.consistency(old, new)))?;
+    let proof = proof.map_err(|_| {
         bad_query(&format!(
             "need 0 < old <= new <= {published} (the published tree size)"
         ))

@@ -15,68 +15,49 @@ mod view;
 
 pub use problem::Problem;
 
-use crate::engine::{Command, CommandError, Done, SignedLists};
-use crate::store::Store;
+use crate::engine::CommandError;
+use crate::storage::{ReadError, SharedStorage};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 use trustmark_core::Catalogue;
-
-/// A queued state change and where to send its result.
-pub type Job = (Command, oneshot::Sender<Result<Done, CommandError>>);
-
-/// Sends commands to the single writer thread.
-#[derive(Clone)]
-pub struct Writer {
-    tx: std::sync::mpsc::Sender<Job>,
-}
-
-impl Writer {
-    /// Wraps the writer thread's queue.
-    pub fn new(tx: std::sync::mpsc::Sender<Job>) -> Self {
-        Writer { tx }
-    }
-
-    /// Runs one command and waits until it is durable (or refused).
-    pub async fn run(&self, command: Command) -> Result<Done, CommandError> {
-        let (tx, rx) = oneshot::channel();
-        self.tx
-            .send((command, tx))
-            .map_err(|_| CommandError::WriterStopped)?;
-        rx.await.map_err(|_| CommandError::WriterStopped)?
-    }
-}
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// Read side of the indexes.
-    pub store: Store,
-    /// Current signed status lists.
-    pub lists: SignedLists,
-    /// The published JWKS as served (replaced on key rotation).
-    pub jwks: crate::engine::PublishedKeys,
+    /// The registry's state: commands, records, signed documents.
+    pub storage: SharedStorage,
     /// Issuer URL.
     pub issuer: Arc<str>,
     /// The indicator catalogue.
     pub catalogue: Arc<Catalogue>,
-    /// The writer.
-    pub writer: Writer,
     /// Whether `/demo` is served.
     pub demo: bool,
-    /// The evidence log as served.
-    pub log: crate::evidence::LogView,
-    /// The log's checkpoint origin and C2SP verifier key.
-    pub log_identity: Arc<(String, String)>,
     /// Counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
     /// Request timeout, body sizes and request slots (the connection limits are applied
     /// where connections are accepted).
     pub limits: crate::Limits,
+}
+
+/// The problem for a failed read: 503 while the database is away, else opaque 500.
+pub fn read_problem(e: ReadError) -> Problem {
+    match e {
+        ReadError::Unavailable => unavailable(e.to_string()),
+        other => Problem::internal(other),
+    }
+}
+
+fn unavailable(detail: String) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "Registry unavailable",
+        detail,
+    )
 }
 
 /// The router with all routes and layers.
@@ -224,14 +205,15 @@ pub fn command_problem(e: CommandError) -> Problem {
             "Audit validity ended",
             e.to_string(),
         ),
-        E::Journal | E::WriterStopped => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Registry unavailable",
-            e.to_string(),
-        ),
+        E::Journal | E::WriterStopped | E::Unavailable => unavailable(e.to_string()),
         // Operator-only refusals never come from a signed HTTP request.
-        E::ExampleKey | E::AuditorKey(_) | E::AuditorId | E::Sign(_) | E::Store(_) | E::Keys(_) => {
+        E::ExampleKey
+        | E::AuditorKey(_)
+        | E::AuditorId
+        | E::Sign(_)
+        | E::Store(_)
+        | E::Keys(_)
+        | E::Database => {
             Problem::internal(e)
         }
     }

@@ -4,7 +4,7 @@
 use super::view::{date, date_time, load, render, shown_status, strings, CSS, PAGE_HEADERS};
 use super::{AppState, Problem};
 use crate::i18n::{self, Strings};
-use crate::store::BadgeRecord;
+use crate::records::BadgeRecord;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -165,15 +165,16 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let t = strings(q.lang.as_deref(), &headers);
-    let Some((record, claims)) = load(&state, &id)? else {
+    let Some((record, claims)) = load(&state, &id).await? else {
         return not_found(&state, t);
     };
     let status = shown_status(&record, &claims, chrono::Utc::now().timestamp());
     let origins = record.origins.join(", ");
     let from = q.from.as_deref();
     let auditor_name = state
-        .store
+        .storage
         .auditor(&record.auditor)
+        .await
         .ok()
         .flatten()
         .map_or_else(

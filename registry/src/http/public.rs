@@ -31,16 +31,7 @@ pub async fn status_list(
         return Err(not_found());
     }
     let n: usize = n.parse().map_err(|_| not_found())?;
-    let signed = {
-        let lists = state
-            .lists
-            .read()
-            .map_err(|_| Problem::internal("status list lock poisoned"))?;
-        n.checked_sub(1)
-            .and_then(|i| lists.get(i))
-            .cloned()
-            .ok_or_else(not_found)?
-    };
+    let signed = state.storage.status_list(n).ok_or_else(not_found)?;
     let age = chrono::Utc::now()
         .timestamp()
         .saturating_sub(signed.iat)
@@ -74,11 +65,7 @@ pub async fn status_list(
 
 /// `GET /statuslists`: the aggregation of every list URL.
 pub async fn status_lists(State(state): State<AppState>) -> Result<Response, Problem> {
-    let count = state
-        .lists
-        .read()
-        .map_err(|_| Problem::internal("status list lock poisoned"))?
-        .len();
+    let count = state.storage.status_lists().len();
     let urls: Vec<String> = (1..=count)
         .map(|n| format!("{}/statuslists/{n}", state.issuer))
         .collect();
@@ -87,10 +74,7 @@ pub async fn status_lists(State(state): State<AppState>) -> Result<Response, Pro
 
 /// `GET /.well-known/jwks.json`: every badge and status-list key, current and retired.
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let jwks: Arc<str> = match state.jwks.read() {
-        Ok(j) => j.clone(),
-        Err(_) => return Problem::internal("jwks lock poisoned").into_response(),
-    };
+    let jwks: Arc<str> = state.storage.jwks();
     (
         [
             CORS,
@@ -105,6 +89,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 /// `GET /.well-known/trustmark-registry`: what a verifier needs to find everything else.
 pub async fn metadata(State(state): State<AppState>) -> Response {
     let issuer = &*state.issuer;
+    let (log_origin, log_vkey) = state.storage.log_identity();
     let body = json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
@@ -113,8 +98,8 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "badge_script": format!("{issuer}{}", super::script::versioned_path()),
         "badge_script_integrity": super::script::integrity(),
         "log": {
-            "origin": state.log_identity.0,
-            "vkey": state.log_identity.1,
+            "origin": log_origin,
+            "vkey": log_vkey,
             "checkpoint": format!("{issuer}/log/checkpoint"),
         },
     });

@@ -13,7 +13,7 @@ pub async fn qr(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let Some((_, claims)) = load(&state, &id)? else {
+    let Some((_, claims)) = load(&state, &id).await? else {
         return Err(Problem::new(
             StatusCode::NOT_FOUND,
             "unknown-badge",

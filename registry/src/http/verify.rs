@@ -113,17 +113,12 @@ pub async fn verify(
             }
         }
     }
-    let published = state
-        .jwks
-        .read()
-        .map_err(|_| Problem::internal("jwks lock poisoned"))?
-        .clone();
+    let published = state.storage.jwks();
     let jwks = Jwks::parse(published.as_bytes()).map_err(Problem::internal)?;
     let mut verifier = Verifier::new(&*state.issuer, jwks, (*state.catalogue).clone());
     let lists: Vec<String> = state
-        .lists
-        .read()
-        .map_err(|_| Problem::internal("status list lock poisoned"))?
+        .storage
+        .status_lists()
         .iter()
         .map(|l| l.token.clone())
         .collect();

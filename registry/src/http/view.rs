@@ -4,7 +4,7 @@
 use super::{AppState, Problem};
 use crate::event::BadgeStatus;
 use crate::i18n::{self, Strings};
-use crate::store::BadgeRecord;
+use crate::records::BadgeRecord;
 use axum::http::{header, HeaderMap};
 use minijinja::{AutoEscape, Environment, Value};
 use std::sync::OnceLock;
@@ -99,8 +99,11 @@ pub fn shown_status(record: &BadgeRecord, claims: &BadgeClaims, now: i64) -> &'s
 }
 
 /// The stored badge and its claims, or `None` for an unknown id.
-pub fn load(state: &AppState, id: &str) -> Result<Option<(BadgeRecord, BadgeClaims)>, Problem> {
-    let Some(record) = state.store.badge(id).map_err(Problem::internal)? else {
+pub async fn load(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<(BadgeRecord, BadgeClaims)>, Problem> {
+    let Some(record) = state.storage.badge(id).await.map_err(super::read_problem)? else {
         return Ok(None);
     };
     let compact =

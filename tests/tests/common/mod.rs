@@ -5,6 +5,149 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Whether this run is the PostgreSQL pass (`TRUSTMARK_TEST_STORE=postgres`, set by
+/// `scripts/test-all` with the cluster in `TRUSTMARK_TEST_PG`): every registry the
+/// helpers start, and every operator command they run, then use a database standing in
+/// for the test's data directory instead of the directory itself.
+pub fn on_postgres() -> bool {
+    std::env::var("TRUSTMARK_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// The throwaway cluster's URL (`postgres://user@127.0.0.1:port/postgres`).
+pub fn pg_cluster() -> String {
+    std::env::var("TRUSTMARK_TEST_PG").expect(
+        "the PostgreSQL pass needs TRUSTMARK_TEST_PG (scripts/pg-test-cluster start DIR prints it)",
+    )
+}
+
+/// The cluster URL with another database name.
+pub fn pg_database_url(name: &str) -> String {
+    let cluster = pg_cluster();
+    let base = cluster
+        .rsplit_once('/')
+        .map_or(cluster.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+/// Runs `f` on a runtime of its own, on a thread of its own: usable from sync helpers
+/// called inside a test's runtime.
+pub fn block_on<T: Send>(f: impl std::future::Future<Output = T> + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(f)
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+/// Creates (dropping any leftover of that name) an empty database `name` on the cluster.
+pub fn create_database(name: &str) {
+    block_on(async {
+        let (client, conn) = tokio_postgres::connect(&pg_cluster(), tokio_postgres::NoTls)
+            .await
+            .expect("cannot connect to the test cluster (TRUSTMARK_TEST_PG)");
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+    });
+}
+
+/// The PostgreSQL URL standing in for data directory `data` in the PostgreSQL pass: a
+/// database named after the path, created empty the first time this process asks.
+pub fn pg_url(data: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    static CREATED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    data.hash(&mut h);
+    let name = format!("tm_{:016x}", h.finish());
+    let mut created = CREATED.lock().unwrap_or_else(|e| e.into_inner());
+    if !created.contains(&name) {
+        create_database(&name);
+        created.push(name.clone());
+    }
+    pg_database_url(&name)
+}
+
+/// The store for data directory `data` in this pass: `None` (embedded) or PostgreSQL.
+pub fn store_for(data: &Path) -> Option<trustmark_registry::storage::spec::PgOptions> {
+    on_postgres()
+        .then(|| trustmark_registry::storage::spec::PgOptions::parse(&pg_url(data), None).unwrap())
+}
+
+/// Runs `commands` as one batch dated `at` with the registry's state for `data` opened
+/// directly (no server running), in this pass's store; `issuer` is what a later `serve`
+/// replaces with its own.
+pub fn execute_offline(
+    data: &Path,
+    issuer: &str,
+    commands: Vec<trustmark_registry::engine::Command>,
+    at: i64,
+) -> Vec<Result<trustmark_registry::engine::Done, trustmark_registry::engine::CommandError>> {
+    match store_for(data) {
+        None => {
+            let mut engine =
+                trustmark_registry::engine::Engine::open(data, issuer, now(), false).unwrap();
+            let out = engine.execute(commands, at);
+            engine.flush();
+            out
+        }
+        Some(options) => block_on(async {
+            use trustmark_registry::storage::Storage;
+            let storage = trustmark_registry::storage::pg::PgStorage::open(&options, issuer)
+                .await
+                .unwrap();
+            let out = storage.execute_at(commands, at).await;
+            storage.shutdown().await;
+            out
+        }),
+    }
+}
+
+/// Runs an operator command on `data`'s state in this pass's store, as
+/// `trustmark-registry … --data DIR` (or `--store URL`) would.
+pub fn operator(
+    data: &Path,
+    op: trustmark_registry::admin::Op,
+) -> Result<Vec<String>, trustmark_registry::admin::AdminError> {
+    match store_for(data) {
+        None => trustmark_registry::admin::run(data, op),
+        Some(options) => trustmark_registry::admin::run_postgres(&options, op),
+    }
+}
+
+/// The registry's evidence log signing key, from its data directory or (PostgreSQL
+/// pass) its database: for tests that forge what only the log key could sign.
+pub fn registry_log_key(data: &Path) -> trustmark_core::sign::SigningKey {
+    let text = if on_postgres() {
+        let url = pg_url(data);
+        block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let row = client
+                .query_one("SELECT private_jwk FROM keys WHERE use = 'log'", &[])
+                .await
+                .unwrap();
+            row.get::<_, String>(0).into_bytes()
+        })
+    } else {
+        std::fs::read(data.join("keys/log.jwk")).unwrap()
+    };
+    trustmark_core::sign::SigningKey::from_jwk_json(&text).unwrap()
+}
+
 /// Unix seconds now.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -31,16 +174,23 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Starts `trustmark-registry serve` on `port` with `data`.
+/// Starts `trustmark-registry serve` on `port` with `data` (in the PostgreSQL pass, with
+/// the database standing in for it).
 pub fn spawn_registry(data: &Path, port: u16) -> Child {
+    let mut args: Vec<String> = [
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--data",
+        data.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    if on_postgres() {
+        args.extend(["--store".into(), pg_url(data)]);
+    }
     Command::new(bin("trustmark-registry"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data",
-            data.to_str().unwrap(),
-        ])
+        .args(&args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -130,8 +280,7 @@ pub fn accredit(
     auditors: &[(&str, &str, &trustmark_core::sign::SigningKey)],
     suspended: &[&str],
 ) {
-    use trustmark_registry::engine::{Command, Engine};
-    let mut engine = Engine::open(data, issuer, now(), false).unwrap();
+    use trustmark_registry::engine::Command;
     let adds = auditors.iter().map(|(id, name, key)| Command::AddAuditor {
         id: (*id).into(),
         name: (*name).into(),
@@ -143,10 +292,9 @@ pub fn accredit(
     let suspensions = suspended
         .iter()
         .map(|id| Command::SuspendAuditor { id: (*id).into() });
-    for result in engine.execute(adds.chain(suspensions).collect(), now()) {
+    for result in execute_offline(data, issuer, adds.chain(suspensions).collect(), now()) {
         result.unwrap();
     }
-    engine.flush();
 }
 
 /// GETs `url` and parses the JSON body.
@@ -177,6 +325,7 @@ pub async fn start_in_process(
     trustmark_registry::start(trustmark_registry::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data: data.to_owned(),
+        store: store_for(data),
         public_url: public_url.map(str::to_owned),
         demo: false,
         limits,
@@ -190,6 +339,8 @@ pub async fn serve(data: &Path, demo: bool) -> trustmark_registry::Running {
     trustmark_registry::start(trustmark_registry::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data: data.to_path_buf(),
+        // Demo mode runs on the embedded store only.
+        store: if demo { None } else { store_for(data) },
         public_url: None,
         demo,
         limits: trustmark_registry::Limits::default(),
@@ -259,20 +410,21 @@ pub fn issue_offline(
     key: &trustmark_core::sign::SigningKey,
     at: i64,
 ) -> String {
-    use trustmark_registry::engine::{Command, Done, Engine};
+    use trustmark_registry::engine::{Command, Done};
     let evaluation = trustmark_core::Catalogue::rcep_b2b_web_1()
         .unwrap()
         .evaluate(&claims.values())
         .unwrap();
     let statement = trustmark_core::sign::sign_audit_statement(claims, key).unwrap();
-    let mut engine = Engine::open(data, issuer, now(), false).unwrap();
     let command = Command::Issue {
         statement,
         claims: Box::new(claims.clone()),
         evaluation,
     };
-    let done = engine.execute(vec![command], at).pop().unwrap().unwrap();
-    engine.flush();
+    let done = execute_offline(data, issuer, vec![command], at)
+        .pop()
+        .unwrap()
+        .unwrap();
     match done {
         Done::Issued { id, .. } => id,
         other => panic!("not an issuance: {other:?}"),
@@ -497,9 +649,20 @@ impl Run {
 
 /// Runs binary `name` of this workspace build with `args` (standard input empty). The
 /// environment's default registry and config file are cleared so only the flags count.
+/// In the PostgreSQL pass, a registry operator command given `--data DIR` also gets the
+/// `--store` standing in for that directory.
 pub fn run_bin(name: &str, args: &[&str]) -> Run {
+    let mut argv: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let operator = name == "trustmark-registry" && args.first().is_some_and(|a| *a != "serve");
+    if on_postgres() && operator {
+        if let Some(i) = args.iter().position(|a| *a == "--data") {
+            if let Some(dir) = args.get(i + 1) {
+                argv.extend(["--store".into(), pg_url(Path::new(dir))]);
+            }
+        }
+    }
     let out = Command::new(bin(name))
-        .args(args)
+        .args(&argv)
         .env_remove("TRUSTMARK_REGISTRY")
         .env("TRUSTMARK_CONFIG", "/nonexistent/trustmark-config.toml")
         .stdin(Stdio::null())
@@ -689,4 +852,120 @@ pub fn serve_router(listener: tokio::net::TcpListener, router: axum::Router) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
+}
+
+/// A fresh, empty database `name` on the test cluster (the PostgreSQL tests need
+/// `TRUSTMARK_TEST_PG`, which `scripts/test-all` sets); returns its URL.
+pub fn pg_fresh(name: &str) -> String {
+    let name = format!("tm_{}_{}", name.replace('-', "_"), std::process::id());
+    create_database(&name);
+    pg_database_url(&name)
+}
+
+/// Opens the PostgreSQL store at `url` as issuer `issuer` and accredits `auditors`.
+pub fn pg_accredit(
+    url: &str,
+    issuer: &str,
+    auditors: &[(&str, &str, &trustmark_core::sign::SigningKey)],
+) {
+    use trustmark_registry::engine::Command;
+    use trustmark_registry::storage::Storage;
+    let options = trustmark_registry::storage::spec::PgOptions::parse(url, None).unwrap();
+    let commands: Vec<Command> = auditors
+        .iter()
+        .map(|(id, name, key)| Command::AddAuditor {
+            id: (*id).into(),
+            name: (*name).into(),
+            jwk: key
+                .public()
+                .with_use(trustmark_core::KeyUse::Audit)
+                .to_jwk_value(),
+        })
+        .collect();
+    block_on(async {
+        let storage = trustmark_registry::storage::pg::PgStorage::open(&options, issuer)
+            .await
+            .unwrap();
+        for r in storage.execute_at(commands, now()).await {
+            r.unwrap();
+        }
+        storage.shutdown().await;
+    });
+}
+
+/// Starts `trustmark-registry serve --store URL` on `port` with issuer `public_url`
+/// (every process of one deployment shares it), logging to `log`.
+pub fn spawn_pg_registry(url: &str, port: u16, public_url: &str, log: &Path) -> Child {
+    let data = log.with_extension("data");
+    Command::new(bin("trustmark-registry"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data",
+            data.to_str().unwrap(),
+            "--public-url",
+            public_url,
+        ])
+        .env("TRUSTMARK_STORE", url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// A registry process killed (SIGKILL) when dropped, so a failing test leaves none.
+pub struct Killed(pub Option<Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A signed statement for `https://load-<n>.example` from auditor `iss`, jti `jti`.
+pub fn load_statement(iss: &str, key: &trustmark_core::sign::SigningKey, jti: &str) -> String {
+    let mut claims = audit_claims(iss, jti, |i| i.best);
+    claims.sub = format!("https://{jti}.example");
+    trustmark_core::sign::sign_audit_statement(&claims, key).unwrap()
+}
+
+/// The size and root of a checkpoint note, checked against the log's verifier key.
+pub fn open_checkpoint(note: &str, vkey: &str) -> (u64, [u8; 32]) {
+    let key = trustmark_core::log::note::VerifierKey::parse(vkey).unwrap();
+    let c = trustmark_core::log::checkpoint::open_checkpoint(note.as_bytes(), &key).unwrap();
+    (c.size, c.root)
+}
+
+/// Checks that the checkpoint `old` is a prefix of `new` with the consistency proof the
+/// registry at `base` serves.
+pub async fn assert_consistent(base: &str, old: (u64, [u8; 32]), new: (u64, [u8; 32])) {
+    use base64::Engine as _;
+    if old.0 == 0 || old == new {
+        assert!(old.0 <= new.0);
+        return;
+    }
+    let proof = get_json(&format!(
+        "{base}/log/proof/consistency?old={}&new={}",
+        old.0, new.0
+    ))
+    .await;
+    let hashes: Vec<[u8; 32]> = proof["proof"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no proof: {proof}"))
+        .iter()
+        .map(|h| {
+            base64::engine::general_purpose::STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
+        .collect();
+    trustmark_core::log::merkle::verify_consistency(old.0, new.0, &old.1, &new.1, &hashes)
+        .unwrap_or_else(|e| panic!("checkpoint {} is not a prefix of {}: {e:?}", old.0, new.0));
 }
