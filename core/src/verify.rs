@@ -7,6 +7,7 @@
 //! time and every trusted input are passed in. Anything that could not be checked is
 //! [`Verdict::Unknown`], never valid.
 
+use crate::badge_json;
 use crate::catalogue::Catalogue;
 use crate::claims::{self, BadgeClaims, ClaimsError, StatusListClaims, MAX_FUTURE_SKEW};
 use crate::jws::{self, TokenType, TypedError};
@@ -321,7 +322,7 @@ impl Verifier {
             }
             Err(e) => return Outcome::fail(Reason::Malformed, None, e.to_string()),
         };
-        let claims: BadgeClaims = match claims::from_payload(compact.payload) {
+        let claims: BadgeClaims = match badge_json::parse(compact.payload) {
             Ok(c) => c,
             Err(e) => return Outcome::fail(Reason::Malformed, None, e.to_string()),
         };
