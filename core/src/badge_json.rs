@@ -100,16 +100,7 @@ fn as_signed(c: &mut Cursor<'_>) -> Option<BadgeClaims> {
     c.lit(b",\"score\":")?;
     let score = c.plain_int()?;
     c.lit(b",\"ind\":[")?;
-    // Room for a catalogue's indicators without regrowing.
-    let mut ind = Vec::with_capacity(16);
-    loop {
-        ind.push(c.plain_int()?);
-        match c.next_byte()? {
-            b',' => {}
-            b']' => break,
-            _ => return None,
-        }
-    }
+    let ind = c.plain_scores()?;
     c.lit(b",\"digest\":")?;
     let digest = c.plain_string()?;
     c.lit(b"},\"ref\":")?;
@@ -353,13 +344,6 @@ impl<'a> Cursor<'a> {
         Some(text.to_owned())
     }
 
-    /// Consumes one byte.
-    fn next_byte(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.pos += 1;
-        Some(b)
-    }
-
     /// A non-negative integer as a signer writes it, right at the cursor: `0` or
     /// `[1-9][0-9]*`, at most nineteen digits (so no step can overflow), no fraction or
     /// exponent after it, and inside `T`. Anything else is left to the general parser.
@@ -385,6 +369,42 @@ impl<'a> Cursor<'a> {
         }
         self.pos += digits;
         T::try_from(n).ok()
+    }
+
+    /// The rest of a non-empty array of integers 0-255 as a signer writes it, through
+    /// its `]`: each `0` or `[1-9][0-9]{0,2}`, separated by bare commas. One loop for
+    /// the whole array, since `audit.ind` is most of a badge's numbers.
+    fn plain_scores(&mut self) -> Option<Vec<u8>> {
+        let rest = self.bytes.get(self.pos..)?;
+        // Room for a catalogue's indicators without regrowing.
+        let mut out = Vec::with_capacity(16);
+        let mut i = 0;
+        loop {
+            let (start, mut n) = (i, 0u32);
+            while let Some(d) = rest
+                .get(i)
+                .map(|b| b.wrapping_sub(b'0'))
+                .filter(|d| *d < 10)
+            {
+                if i - start == 3 {
+                    return None;
+                }
+                n = n * 10 + u32::from(d);
+                i += 1;
+            }
+            if i == start || (i - start > 1 && rest.get(start) == Some(&b'0')) {
+                return None;
+            }
+            out.push(u8::try_from(n).ok()?);
+            i += 1;
+            match rest.get(i - 1)? {
+                b',' => {}
+                b']' => break,
+                _ => return None,
+            }
+        }
+        self.pos += i;
+        Some(out)
     }
 
     /// Moves to `at` and consumes `byte` there.
@@ -837,17 +857,50 @@ mod tests {
         for score in ["0", "255", "256", "-1", "-0", "1.5", "null"] {
             cases.push(edit("\"score\":", &format!("\"score\":{score},\"x\":")));
         }
+        // Values replaced in place, so that the exact-text parser reads them too.
+        let score_start = valid.find("\"score\":").unwrap() + "\"score\":".len();
+        let score_end = score_start + valid[score_start..].find(',').unwrap();
+        for score in [
+            "0", "00", "07", "255", "256", "-1", "-0", "1.5", "1e2", "null", " 9",
+        ] {
+            cases.push(format!(
+                "{}{score}{}",
+                &valid[..score_start],
+                &valid[score_end..]
+            ));
+        }
+        let ind_start = valid.find("\"ind\":[").unwrap() + "\"ind\":".len();
+        let ind_end = ind_start + valid[ind_start..].find(']').unwrap() + 1;
         for ind in [
             "[]",
+            "[0]",
+            "[00]",
+            "[01]",
+            "[7]",
+            "[100]",
+            "[255]",
+            "[256]",
+            "[1000]",
+            "[2550]",
+            "[4294967296]",
+            "[1,2]",
             "[1,]",
             "[,1]",
             "[1 2]",
-            "[256]",
+            "[1 ,2]",
+            "[1, 2]",
+            "[ 1]",
+            "[1.0]",
+            "[1e2]",
             "[-1]",
-            "[1] ",
-            "[ 1 , 2 ]",
+            "[-0]",
+            "[null]",
+            "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]",
+            "[\"1\"]",
+            "[1]]",
+            "[[1]]",
         ] {
-            cases.push(edit("\"ind\":", &format!("\"ind\":{ind},\"x\":")));
+            cases.push(format!("{}{ind}{}", &valid[..ind_start], &valid[ind_end..]));
         }
         for s in [
             "\"a\\\"b\"",
