@@ -259,8 +259,9 @@ fn read_status_list(c: &mut Cursor<'_>) -> Option<StatusListRef> {
     })
 }
 
-/// A position in the payload text. Every method skips the whitespace before its token
-/// and returns `None` for anything serde_json would refuse.
+/// A position in the payload text. The general parser's methods (the first `impl`) skip
+/// the whitespace before their token and return `None` for anything serde_json would
+/// refuse.
 struct Cursor<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -326,90 +327,6 @@ impl<'a> Cursor<'a> {
                 return Some(());
             }
         }
-    }
-
-    /// Consumes `literal` if the text continues with it (no whitespace skipped).
-    fn lit(&mut self, literal: &[u8]) -> Option<()> {
-        let end = self.pos + literal.len();
-        (self.bytes.get(self.pos..end) == Some(literal)).then(|| self.pos = end)
-    }
-
-    /// A string without escapes, right at the cursor (no whitespace skipped).
-    fn plain_string(&mut self) -> Option<String> {
-        self.lit(b"\"")?;
-        let start = self.pos;
-        let end = plain_run_end(self.bytes, start);
-        let text = self.text.get(start..end)?;
-        self.lit_at(end, b'"')?;
-        Some(text.to_owned())
-    }
-
-    /// A non-negative integer as a signer writes it, right at the cursor: `0` or
-    /// `[1-9][0-9]*`, at most nineteen digits (so no step can overflow), no fraction or
-    /// exponent after it, and inside `T`. Anything else is left to the general parser.
-    fn plain_int<T: TryFrom<u64>>(&mut self) -> Option<T> {
-        let rest = self.bytes.get(self.pos..)?;
-        let (mut n, mut digits) = (0u64, 0usize);
-        while let Some(d) = rest
-            .get(digits)
-            .map(|b| b.wrapping_sub(b'0'))
-            .filter(|d| *d < 10)
-        {
-            if digits == 19 {
-                return None;
-            }
-            n = n * 10 + u64::from(d);
-            digits += 1;
-        }
-        if digits == 0
-            || (digits > 1 && rest.first() == Some(&b'0'))
-            || matches!(rest.get(digits), Some(b'.' | b'e' | b'E'))
-        {
-            return None;
-        }
-        self.pos += digits;
-        T::try_from(n).ok()
-    }
-
-    /// The rest of a non-empty array of integers 0-255 as a signer writes it, through
-    /// its `]`: each `0` or `[1-9][0-9]{0,2}`, separated by bare commas. One loop for
-    /// the whole array, since `audit.ind` is most of a badge's numbers.
-    fn plain_scores(&mut self) -> Option<Vec<u8>> {
-        let rest = self.bytes.get(self.pos..)?;
-        // Room for a catalogue's indicators without regrowing.
-        let mut out = Vec::with_capacity(16);
-        let mut i = 0;
-        loop {
-            let (start, mut n) = (i, 0u32);
-            while let Some(d) = rest
-                .get(i)
-                .map(|b| b.wrapping_sub(b'0'))
-                .filter(|d| *d < 10)
-            {
-                if i - start == 3 {
-                    return None;
-                }
-                n = n * 10 + u32::from(d);
-                i += 1;
-            }
-            if i == start || (i - start > 1 && rest.get(start) == Some(&b'0')) {
-                return None;
-            }
-            out.push(u8::try_from(n).ok()?);
-            i += 1;
-            match rest.get(i - 1)? {
-                b',' => {}
-                b']' => break,
-                _ => return None,
-            }
-        }
-        self.pos += i;
-        Some(out)
-    }
-
-    /// Moves to `at` and consumes `byte` there.
-    fn lit_at(&mut self, at: usize, byte: u8) -> Option<()> {
-        (self.bytes.get(at) == Some(&byte)).then(|| self.pos = at + 1)
     }
 
     /// An array whose elements `element` reads.
@@ -549,6 +466,95 @@ impl<'a> Cursor<'a> {
 
     fn u8(&mut self) -> Option<u8> {
         self.u64().and_then(|n| u8::try_from(n).ok())
+    }
+}
+
+/// The exact-text path ([`as_signed`]): every method reads right at the cursor, skipping
+/// no whitespace, and gives up (`None`) wherever the text is not as a signer writes it,
+/// even where the general parser would still read it.
+impl Cursor<'_> {
+    /// Consumes `literal` if the text continues with it.
+    fn lit(&mut self, literal: &[u8]) -> Option<()> {
+        let end = self.pos + literal.len();
+        (self.bytes.get(self.pos..end) == Some(literal)).then(|| self.pos = end)
+    }
+
+    /// A string without escapes.
+    fn plain_string(&mut self) -> Option<String> {
+        self.lit(b"\"")?;
+        let start = self.pos;
+        let end = plain_run_end(self.bytes, start);
+        let text = self.text.get(start..end)?;
+        self.lit_at(end, b'"')?;
+        Some(text.to_owned())
+    }
+
+    /// A non-negative integer as a signer writes it: `0` or `[1-9][0-9]*`, at most
+    /// nineteen digits (so no step can overflow), no fraction or exponent after it, and
+    /// inside `T`.
+    fn plain_int<T: TryFrom<u64>>(&mut self) -> Option<T> {
+        let rest = self.bytes.get(self.pos..)?;
+        let (mut n, mut digits) = (0u64, 0usize);
+        while let Some(d) = rest
+            .get(digits)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d < 10)
+        {
+            if digits == 19 {
+                return None;
+            }
+            n = n * 10 + u64::from(d);
+            digits += 1;
+        }
+        if digits == 0
+            || (digits > 1 && rest.first() == Some(&b'0'))
+            || matches!(rest.get(digits), Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        self.pos += digits;
+        T::try_from(n).ok()
+    }
+
+    /// The rest of a non-empty array of integers 0-255 as a signer writes it, through
+    /// its `]`: each `0` or `[1-9][0-9]{0,2}`, separated by bare commas. One loop for
+    /// the whole array, since `audit.ind` is most of a badge's numbers.
+    fn plain_scores(&mut self) -> Option<Vec<u8>> {
+        let rest = self.bytes.get(self.pos..)?;
+        // Room for a catalogue's indicators without regrowing.
+        let mut out = Vec::with_capacity(16);
+        let mut i = 0;
+        loop {
+            let (start, mut n) = (i, 0u32);
+            while let Some(d) = rest
+                .get(i)
+                .map(|b| b.wrapping_sub(b'0'))
+                .filter(|d| *d < 10)
+            {
+                if i - start == 3 {
+                    return None;
+                }
+                n = n * 10 + u32::from(d);
+                i += 1;
+            }
+            if i == start || (i - start > 1 && rest.get(start) == Some(&b'0')) {
+                return None;
+            }
+            out.push(u8::try_from(n).ok()?);
+            i += 1;
+            match rest.get(i - 1)? {
+                b',' => {}
+                b']' => break,
+                _ => return None,
+            }
+        }
+        self.pos += i;
+        Some(out)
+    }
+
+    /// Moves to `at` and consumes `byte` there.
+    fn lit_at(&mut self, at: usize, byte: u8) -> Option<()> {
+        (self.bytes.get(at) == Some(&byte)).then(|| self.pos = at + 1)
     }
 }
 
