@@ -41,6 +41,20 @@ pub fn decode_into<'b>(text: &str, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         .map(|d| &*d)
 }
 
+/// [`decode_into`] for a buffer that need not be initialised first.
+pub(crate) fn decode_into_uninit<'b>(
+    text: &str,
+    buf: &'b mut [std::mem::MaybeUninit<u8>],
+) -> Option<&'b [u8]> {
+    if text.len().div_ceil(4) * 3 > buf.len() {
+        return None;
+    }
+    base64_simd::URL_SAFE_NO_PAD
+        .decode(text.as_bytes(), base64_simd::Out::from_uninit_slice(buf))
+        .ok()
+        .map(|d| &*d)
+}
+
 /// Decodes into a fixed-size array, refusing any other length.
 pub fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
     // Length check first: a wrong-length input never reaches the decoder.

@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod b64;
+mod badge_json;
 pub mod catalogue;
 pub mod claims;
 pub mod evidence;

@@ -183,6 +183,14 @@ pub fn canonicalize(input: &str) -> Result<String, OriginError> {
 /// Allocation-free for the common case (an ASCII host without punycode labels), since
 /// it runs several times per verified badge.
 pub fn check_canonical(origin: &str) -> Result<(), OriginError> {
+    if is_plain_https_origin(origin) {
+        return Ok(());
+    }
+    check_canonical_in_full(origin)
+}
+
+/// [`check_canonical`] without the one-pass shortcut for the common case.
+fn check_canonical_in_full(origin: &str) -> Result<(), OriginError> {
     let parts = split(origin)?;
     if !parts.rest.is_empty() {
         return Err(OriginError::Path);
@@ -222,6 +230,58 @@ pub fn check_canonical(origin: &str) -> Result<(), OriginError> {
         }
     }
     Ok(())
+}
+
+/// The common case of [`check_canonical`], in one pass: `https://`, a host of at most
+/// 63 bytes of lowercase letters, digits, dots and dashes, with a letter or dash (not an
+/// IPv4 literal), no dot or dash at either end and no two side by side (so every label
+/// is non-empty, no label starts or ends with a dash, and none is punycode, which has
+/// `--`), and an optional port without leading zeros, other than 443. `true` only where
+/// the full check passes; anything else (punycode, IP literals, long hosts, `http`,
+/// every error) goes through the full check.
+fn is_plain_https_origin(origin: &str) -> bool {
+    let Some(authority) = origin.strip_prefix("https://") else {
+        return false;
+    };
+    let bytes = authority.as_bytes();
+    // `after_separator` starts true so that a leading dot or dash (or an empty host) fails.
+    let (mut after_separator, mut not_ipv4, mut host_len) = (true, false, 0);
+    for &b in bytes {
+        match b {
+            b'a'..=b'z' => (after_separator, not_ipv4) = (false, true),
+            b'0'..=b'9' => after_separator = false,
+            b'.' | b'-' if !after_separator => {
+                after_separator = true;
+                not_ipv4 |= b == b'-';
+            }
+            b':' => break,
+            _ => return false,
+        }
+        host_len += 1;
+    }
+    if after_separator || !not_ipv4 || host_len > 63 {
+        return false;
+    }
+    match bytes.get(host_len..) {
+        Some([]) => true,
+        Some([b':', port @ ..]) => is_plain_port(port),
+        _ => false,
+    }
+}
+
+/// One to five digits without a leading zero, at most 65535, not the default port.
+fn is_plain_port(port: &[u8]) -> bool {
+    let Some(&first) = port.first() else {
+        return false;
+    };
+    let mut value = 0u32;
+    for &b in port {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+        value = value * 10 + u32::from(b - b'0');
+    }
+    first != b'0' && port.len() <= 5 && value <= 65_535 && value != 443
 }
 
 #[cfg(test)]
@@ -303,6 +363,64 @@ mod tests {
             "https://[0:0::1]",
         ] {
             assert!(check_canonical(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shortcut_accepts_only_what_the_full_check_accepts() {
+        // Every string of up to five characters after `https://` over an alphabet with
+        // each kind of edge (dash placement, digits-only hosts, ports, leading zeros, the
+        // default port, stray separators), then of six and seven over a smaller one that
+        // reaches punycode labels in second position, plus long labels and ports.
+        let strings = |alphabet: &[char], lengths: std::ops::RangeInclusive<usize>| {
+            let mut out = Vec::new();
+            let mut frontier = vec![String::new()];
+            for len in 1..=*lengths.end() {
+                frontier = frontier
+                    .iter()
+                    .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                    .collect();
+                if lengths.contains(&len) {
+                    out.extend(frontier.iter().cloned());
+                }
+            }
+            out
+        };
+        let mut suffixes = vec![String::new()];
+        suffixes.extend(strings(
+            &['a', 'x', 'n', '-', '.', '0', '4', '3', ':', '/', 'A', '@'],
+            1..=5,
+        ));
+        suffixes.extend(strings(&['a', 'x', 'n', '-', '.', '4'], 6..=7));
+        for label in [62, 63, 64] {
+            let l = "a".repeat(label);
+            suffixes.extend([l.clone(), format!("{l}.example"), format!("x.{l}:8443")]);
+        }
+        for port in [
+            "1", "443", "444", "65535", "65536", "99999", "100000", "0443",
+        ] {
+            suffixes.push(format!("a.example:{port}"));
+        }
+        let (mut shortcut, mut full) = (0, 0);
+        for suffix in &suffixes {
+            let origin = format!("https://{suffix}");
+            let ok = check_canonical_in_full(&origin).is_ok();
+            if is_plain_https_origin(&origin) {
+                assert!(
+                    ok,
+                    "{origin}: the shortcut accepts what the full check refuses"
+                );
+                shortcut += 1;
+            }
+            full += usize::from(ok);
+        }
+        // The shortcut must carry the common case, not merely be safe.
+        assert!(
+            shortcut > 10_000 && shortcut * 10 > full * 8,
+            "{shortcut} of {full}"
+        );
+        for origin in ["https://www.supplier.example", "https://a.example:8443"] {
+            assert!(is_plain_https_origin(origin), "{origin}");
         }
     }
 }

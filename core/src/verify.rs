@@ -7,6 +7,7 @@
 //! time and every trusted input are passed in. Anything that could not be checked is
 //! [`Verdict::Unknown`], never valid.
 
+use crate::badge_json;
 use crate::catalogue::Catalogue;
 use crate::claims::{self, BadgeClaims, ClaimsError, StatusListClaims, MAX_FUTURE_SKEW};
 use crate::jws::{self, TokenType, TypedError};
@@ -14,6 +15,7 @@ use crate::keys::Jwks;
 use crate::status::{self, StatusList, StatusListError};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::mem::MaybeUninit;
 
 /// The three outcomes of a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -247,13 +249,23 @@ pub struct Verifier {
     lists: HashMap<String, ListEntry>,
     unattributed_rejects: usize,
     issuer_is_url: bool,
+    /// The header part a badge signed with each badge key carries when a TrustMark
+    /// signer made it, recognised by its text on the verify path.
+    badge_headers: Vec<jws::KnownHeader>,
 }
 
 impl Verifier {
     /// A verifier trusting `issuer` and `keys`, scoring against `catalogue`.
     pub fn new(issuer: impl Into<String>, keys: Jwks, catalogue: Catalogue) -> Self {
         let issuer = issuer.into();
+        let badge_headers = keys
+            .keys()
+            .iter()
+            .filter(|k| k.usage().is_none_or(|u| u.permits(TokenType::Badge)))
+            .filter_map(|k| jws::KnownHeader::badge(k.kid()))
+            .collect();
         Verifier {
+            badge_headers,
             issuer_is_url: claims::is_url(&issuer),
             issuer,
             keys,
@@ -301,14 +313,16 @@ impl Verifier {
 
     /// Verifies one badge token at time `at` (unix seconds).
     pub fn verify(&self, token: &str, origin: OriginPolicy<'_>, at: i64) -> Outcome {
-        let compact = match jws::parse_typed_closed(token, TokenType::Badge) {
+        // The payload is decoded on the stack: a badge is at most 8 KiB.
+        let mut payload_buf = [MaybeUninit::uninit(); jws::MAX_PAYLOAD_LEN];
+        let compact = match jws::parse_badge(token, &self.badge_headers, &mut payload_buf) {
             Ok(c) => c,
             Err(TypedError::WrongType { .. }) => {
                 return Outcome::fail(Reason::WrongType, None, None)
             }
             Err(e) => return Outcome::fail(Reason::Malformed, None, e.to_string()),
         };
-        let claims: BadgeClaims = match claims::from_payload(compact.payload()) {
+        let claims: BadgeClaims = match badge_json::parse(compact.payload) {
             Ok(c) => c,
             Err(e) => return Outcome::fail(Reason::Malformed, None, e.to_string()),
         };
@@ -316,7 +330,7 @@ impl Verifier {
         if let Err(e) = claims.validate_with_known_issuer(&self.catalogue, known) {
             return Outcome::fail(Reason::Malformed, Some(claims), e.to_string());
         }
-        let kid = compact.header().kid.as_deref().unwrap_or_default();
+        let kid = &*compact.kid;
         let Some(key) = self.keys.get(kid) else {
             let why = self
                 .keys
@@ -329,7 +343,11 @@ impl Verifier {
                 "the key with this kid is not valid for badges issued at this time".to_owned();
             return Outcome::fail(Reason::UnknownKey, Some(claims), why);
         }
-        if !compact.verify(key.verifying_key()) {
+        if !jws::verify_signature(
+            key.verifying_key(),
+            compact.signing_input.as_bytes(),
+            &compact.signature,
+        ) {
             return Outcome::fail(Reason::BadSignature, Some(claims), None);
         }
         if claims.iss != self.issuer {
@@ -398,5 +416,165 @@ impl Verifier {
                 Some(format!("unassigned status value {v}")),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // The verify path must give the outcome the path before it gave (reason, claims and
+    // detail), on every vector and on every one-character change of the valid badge.
+    use super::*;
+
+    /// `Verifier::verify` as it was before the closed-shape parser and the stack-decoded
+    /// payload: the general JWS parser and serde's derived claims parser.
+    fn verify_before(v: &Verifier, token: &str, origin: OriginPolicy<'_>, at: i64) -> Outcome {
+        let compact = match jws::parse_typed_closed(token, TokenType::Badge) {
+            Ok(c) => c,
+            Err(TypedError::WrongType { .. }) => {
+                return Outcome::fail(Reason::WrongType, None, None)
+            }
+            Err(e) => return Outcome::fail(Reason::Malformed, None, e.to_string()),
+        };
+        let claims: BadgeClaims = match claims::from_payload(compact.payload()) {
+            Ok(c) => c,
+            Err(e) => return Outcome::fail(Reason::Malformed, None, e.to_string()),
+        };
+        let known = v.issuer_is_url.then_some(v.issuer.as_str());
+        if let Err(e) = claims.validate_with_known_issuer(&v.catalogue, known) {
+            return Outcome::fail(Reason::Malformed, Some(claims), e.to_string());
+        }
+        let kid = compact.header().kid.as_deref().unwrap_or_default();
+        let Some(key) = v.keys.get(kid) else {
+            let why = v
+                .keys
+                .is_withdrawn(kid)
+                .then(|| "the registry withdrew the key with this kid (compromised)".to_owned());
+            return Outcome::fail(Reason::UnknownKey, Some(claims), why);
+        };
+        if !key.vouches_for(TokenType::Badge, claims.iat) {
+            let why =
+                "the key with this kid is not valid for badges issued at this time".to_owned();
+            return Outcome::fail(Reason::UnknownKey, Some(claims), why);
+        }
+        if !compact.verify(key.verifying_key()) {
+            return Outcome::fail(Reason::BadSignature, Some(claims), None);
+        }
+        if claims.iss != v.issuer {
+            return Outcome::fail(Reason::UntrustedIssuer, Some(claims), None);
+        }
+        if at >= claims.exp {
+            return Outcome::fail(Reason::Expired, Some(claims), None);
+        }
+        let not_before = claims.nbf.unwrap_or(claims.iat).max(claims.iat);
+        if not_before > at.saturating_add(MAX_FUTURE_SKEW) {
+            return Outcome::fail(Reason::NotYetValid, Some(claims), None);
+        }
+        if let OriginPolicy::Require(origin) = origin {
+            if !claims.covers_origin(origin) {
+                return Outcome::fail(Reason::OriginMismatch, Some(claims), None);
+            }
+        }
+        let (reason, detail) = v.status_of(&claims, at);
+        Outcome {
+            reason,
+            claims: Some(claims),
+            detail,
+        }
+    }
+
+    fn vectors() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors")
+    }
+
+    fn read(rel: &str) -> String {
+        std::fs::read_to_string(vectors().join(rel)).unwrap()
+    }
+
+    #[test]
+    fn every_vector_gets_the_outcome_it_got_before() {
+        let manifest: serde_json::Value = serde_json::from_str(&read("cases.json")).unwrap();
+        let issuer = manifest["issuer"].as_str().unwrap();
+        let default_at = manifest["at"].as_i64().unwrap();
+        let jwks = Jwks::parse(read(manifest["jwks"].as_str().unwrap()).as_bytes()).unwrap();
+        let mut compared = 0;
+        for case in manifest["cases"].as_array().unwrap() {
+            if case["kind"] != "badge" {
+                continue;
+            }
+            let mut v = Verifier::new(issuer, jwks.clone(), Catalogue::rcep_b2b_web_1().unwrap());
+            for list in case["status_lists"].as_array().unwrap() {
+                let _ = v.add_status_list(read(list.as_str().unwrap()).trim());
+            }
+            let origin = case["origin"]
+                .as_str()
+                .map(|o| crate::origin::canonicalize(o).unwrap());
+            let policy = origin
+                .as_deref()
+                .map_or(OriginPolicy::Ignore, OriginPolicy::Require);
+            let at = case["at"].as_i64().unwrap_or(default_at);
+            let token = case["token"].as_str().unwrap();
+            assert_eq!(
+                v.verify(token, policy, at),
+                verify_before(&v, token, policy, at),
+                "{}",
+                case["name"]
+            );
+            compared += 1;
+        }
+        assert!(compared > 70, "{compared}");
+    }
+
+    #[test]
+    fn every_one_character_change_gets_the_outcome_it_got_before() {
+        let manifest: serde_json::Value = serde_json::from_str(&read("cases.json")).unwrap();
+        let valid = manifest["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "valid")
+            .unwrap();
+        let token = valid["token"].as_str().unwrap();
+        let jwks = Jwks::parse(read(manifest["jwks"].as_str().unwrap()).as_bytes()).unwrap();
+        let mut v = Verifier::new(
+            manifest["issuer"].as_str().unwrap(),
+            jwks,
+            Catalogue::rcep_b2b_web_1().unwrap(),
+        );
+        for list in valid["status_lists"].as_array().unwrap() {
+            v.add_status_list(read(list.as_str().unwrap()).trim())
+                .unwrap();
+        }
+        let at = valid["at"]
+            .as_i64()
+            .unwrap_or(manifest["at"].as_i64().unwrap());
+        let b = token.as_bytes();
+        let mut reasons = std::collections::HashSet::new();
+        for i in 0..=b.len() {
+            let mut variants = Vec::new();
+            for c in *b"AQgw-_+/=. {" {
+                variants.push([&b[..i], &[c], &b[i..]].concat());
+                if i < b.len() && b[i] != c {
+                    let mut changed = b.to_vec();
+                    changed[i] = c;
+                    variants.push(changed);
+                }
+            }
+            if i < b.len() {
+                variants.push([&b[..i], &b[i + 1..]].concat());
+            }
+            for t in variants {
+                let t = String::from_utf8(t).unwrap();
+                for policy in [
+                    OriginPolicy::Ignore,
+                    OriginPolicy::Require("https://x.example"),
+                ] {
+                    let got = v.verify(&t, policy, at);
+                    assert_eq!(got, verify_before(&v, &t, policy, at), "{t}");
+                    reasons.insert(got.reason);
+                }
+            }
+        }
+        // The changes reach several checks, not only the first.
+        assert!(reasons.len() >= 3, "{reasons:?}");
     }
 }
