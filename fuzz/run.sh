@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Fuzz one decoder, seeded from the golden vectors.
-#   fuzz/run.sh badge_token|status_list|jwks|log_note [SECONDS]
+#   fuzz/run.sh badge_token|badge_claims|status_list|jwks|log_note [SECONDS]
 # Needs `cargo install cargo-fuzz`. On a stable toolchain this runs without a sanitizer
 # (RUSTC_BOOTSTRAP lets cargo-fuzz pass its flags); with nightly, drop both overrides to
 # get AddressSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?target: badge_token, status_list, jwks or log_note}
+target=${1:?target: badge_token, badge_claims, status_list, jwks or log_note}
 seconds=${2:-60}
 corpus=corpus/$target
 mkdir -p "$corpus"
@@ -16,6 +16,18 @@ target, corpus = sys.argv[1], pathlib.Path(sys.argv[2])
 root = pathlib.Path("../testdata/vectors")
 if target == "badge_token":
     seeds, floor = [c["token"].encode() for c in json.load(open(root / "cases.json"))["cases"]], 86
+elif target == "badge_claims":
+    # The payloads of the badge vectors (base64url of the middle part).
+    import base64
+    seeds = []
+    for c in json.load(open(root / "cases.json"))["cases"]:
+        parts = c["token"].split(".")
+        if len(parts) == 3:
+            try:
+                seeds.append(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+            except ValueError:
+                pass
+    floor = 60
 elif target == "status_list":
     seeds, floor = [p.read_bytes().strip() for p in (root / "statuslists").glob("*.jwt")], 9
 elif target == "log_note":

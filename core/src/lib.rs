@@ -55,3 +55,11 @@ pub use verify::{OriginPolicy, Outcome, Reason, Verdict, Verifier};
 pub fn json_has_no_duplicates(bytes: &[u8]) -> bool {
     json::has_no_duplicate_members(bytes)
 }
+
+/// The badge claims parser of the verify path, for the differential fuzz target that
+/// holds it to serde's reading of the same bytes. Not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub fn fuzz_parse_badge_claims(payload: &[u8]) -> Result<BadgeClaims, claims::ClaimsError> {
+    badge_json::parse(payload)
+}
