@@ -172,6 +172,25 @@ async fn list_iat_increases_across_processes_and_rotation_reaches_every_process(
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    // Withdrawing the retired key that signed the first badge re-signs it under the new
+    // key, with the same id; the other process serves the new token.
+    let old_kid = kid(badge["token"].as_str().unwrap());
+    assert_ne!(old_kid, new_kid);
+    let withdrawn = run_bin(
+        "trustmark-registry",
+        &["key", "withdraw", &old_kid, "--store", &url],
+    );
+    assert!(
+        withdrawn
+            .expect_code(0)
+            .stdout()
+            .starts_with(&format!("key {old_kid} withdrawn; ")),
+        "{}",
+        withdrawn.context()
+    );
+    let served = common::get_text(&format!("{b}/b/{id}/badge.jwt")).await;
+    assert_eq!(kid(served.trim()), new_kid, "the badge was not re-signed");
+    assert_eq!(claims(served.trim())["jti"], id.as_str());
     // The other operator commands, against the database, with the usual lines.
     let list = run_bin("trustmark-registry", &["auditor", "list", "--store", &url]);
     assert!(

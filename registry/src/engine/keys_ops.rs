@@ -53,28 +53,42 @@ impl Engine {
             if record.status == BadgeStatus::Revoked {
                 continue;
             }
-            let Ok(compact) = Compact::parse(&record.token, MAX_TOKEN_LEN) else {
-                continue;
-            };
-            if compact.header().kid.as_deref() != Some(kid) {
-                continue;
+            if let Some(token) = resign_if_signed_by(&record.token, kid, now, &self.keys.badge)? {
+                events.push(Event::BadgeResigned {
+                    id: record.id,
+                    token,
+                    at: now,
+                });
             }
-            let Ok(mut claims) = serde_json::from_slice::<BadgeClaims>(compact.payload()) else {
-                continue;
-            };
-            if claims.exp <= now {
-                continue;
-            }
-            claims.iat = now;
-            let token = sign::sign_badge(&claims, &self.keys.badge)?;
-            events.push(Event::BadgeResigned {
-                id: record.id,
-                token,
-                at: now,
-            });
         }
         let resigned = events.len() - 1;
         self.commit(events, &Batch::default(), now)?;
         Ok(Done::KeyWithdrawn { rotated, resigned })
     }
+}
+
+/// The badge `token` signed again under `key` with `iat` = `now`, if `kid` signed it and
+/// it has not expired: the same id, claims and status index (the new key vouches only for
+/// tokens issued after it was published). `None` for any other token. Both stores re-sign
+/// through this after a key withdrawal.
+pub fn resign_if_signed_by(
+    token: &str,
+    kid: &str,
+    now: i64,
+    key: &trustmark_core::sign::SigningKey,
+) -> Result<Option<String>, sign::SignError> {
+    let Ok(compact) = Compact::parse(token, MAX_TOKEN_LEN) else {
+        return Ok(None);
+    };
+    if compact.header().kid.as_deref() != Some(kid) {
+        return Ok(None);
+    }
+    let Ok(mut claims) = serde_json::from_slice::<BadgeClaims>(compact.payload()) else {
+        return Ok(None);
+    };
+    if claims.exp <= now {
+        return Ok(None);
+    }
+    claims.iat = now;
+    sign::sign_badge(&claims, key).map(Some)
 }

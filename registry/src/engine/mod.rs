@@ -11,6 +11,7 @@ mod alloc;
 mod command;
 mod commit;
 mod keys_ops;
+pub use keys_ops::resign_if_signed_by;
 mod lists;
 #[cfg(test)]
 mod log_tests;

@@ -5,15 +5,14 @@
 
 use super::batch::{finish, lock_head, revoked_value, Changes, TxError, WriterCtx};
 use super::snapshot::Snapshot;
-use crate::engine::{CommandError, Done};
+use crate::engine::{resign_if_signed_by, CommandError, Done};
 use crate::event::Event;
 use crate::keys::{fresh_key, KeyRingError};
 use crate::records::BadgeRecord;
 use std::collections::HashMap;
 use tokio_postgres::{GenericClient, Transaction};
-use trustmark_core::jws::{Compact, MAX_TOKEN_LEN};
-use trustmark_core::sign::{self, SigningKey};
-use trustmark_core::{BadgeClaims, Jwks, KeyUse, PublicKey};
+use trustmark_core::sign::SigningKey;
+use trustmark_core::{Jwks, KeyUse, PublicKey};
 use zeroize::Zeroizing;
 
 /// The keys signing now.
@@ -246,20 +245,9 @@ async fn resign_badges(
         let text: String = row.try_get(0)?;
         let record: BadgeRecord =
             serde_json::from_str(&text).map_err(|_| TxError::Corrupt("badge"))?;
-        let Ok(compact) = Compact::parse(&record.token, MAX_TOKEN_LEN) else {
+        let Some(token) = resign_if_signed_by(&record.token, kid, now, key)? else {
             continue;
         };
-        if compact.header().kid.as_deref() != Some(kid) {
-            continue;
-        }
-        let Ok(mut claims) = serde_json::from_slice::<BadgeClaims>(compact.payload()) else {
-            continue;
-        };
-        if claims.exp <= now {
-            continue;
-        }
-        claims.iat = now;
-        let token = sign::sign_badge(&claims, key)?;
         changes.events.push(Event::BadgeResigned {
             id: record.id.clone(),
             token,
