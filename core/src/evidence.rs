@@ -28,6 +28,17 @@ pub enum Status {
     Suspended,
 }
 
+impl Status {
+    /// The word entries use for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Revoked => "revoked",
+            Status::Suspended => "suspended",
+        }
+    }
+}
+
 /// Who made a status change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum By {

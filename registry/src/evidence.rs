@@ -120,12 +120,7 @@ impl Published {
     /// The hash tile `level`/`index` of `width` hashes, if the published tree holds it
     /// whole.
     pub fn hash_tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>, ReadError> {
-        let end = index
-            .checked_mul(256)
-            .and_then(|i| i.checked_add(u64::from(width)))
-            .and_then(|n| n.checked_mul(1u64.checked_shl(8 * u32::from(level))?))
-            .ok_or(ReadError::OutOfRange)?;
-        if end > self.size() {
+        if tile::tile_width(level, index, self.size()).is_none_or(|have| have < width) {
             return Err(ReadError::OutOfRange);
         }
         tile::hash_tile(&self.tree, level, index, width).map_err(|_| ReadError::OutOfRange)

@@ -115,7 +115,8 @@ pub struct LogInfo {
     pub vkey: String,
 }
 
-async fn get_ok(fetcher: &Fetcher, url: &str, cap: usize) -> Result<Vec<u8>, CliError> {
+/// The body of a GET that must answer 2xx; any other status is the registry's error.
+pub async fn get_ok(fetcher: &Fetcher, url: &str, cap: usize) -> Result<Vec<u8>, CliError> {
     let got = fetcher.get(url, cap, None).await?;
     if !got.ok() {
         return Err(CliError::RegistryAnswer {

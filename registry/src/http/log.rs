@@ -2,7 +2,7 @@
 //! (hash tiles and entry bundles, immutable, so any CDN can serve them), single entries,
 //! and JSON proof helpers. Everything is answered only up to the published checkpoint.
 
-use super::{read_problem, AppState, Problem};
+use super::{canonical_u64, read_problem, AppState, Problem};
 use crate::evidence::Published;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -49,13 +49,6 @@ fn read<T>(state: &AppState, f: impl FnOnce(&Published) -> T) -> Result<T, Probl
     Ok(f(&log))
 }
 
-/// A decimal without sign or leading zeros: one spelling per number, one cache entry.
-fn canonical_u64(s: &str) -> Option<u64> {
-    let ok =
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
-    ok.then(|| s.parse().ok()).flatten()
-}
-
 fn number(q: &HashMap<String, String>, name: &str) -> Result<u64, Problem> {
     let v = q
         .get(name)
@@ -97,12 +90,13 @@ pub async fn tile(
         } => read(&state, |l| l.hash_tile(level, index, width))?
             .map_err(|_| not_found("the published tree does not hold this tile"))?,
         TilePath::Entries { index, width } => {
-            let first = index.checked_mul(256).ok_or_else(|| not_found("index"))?;
             let size = read(&state, Published::size)?;
-            let end = first.saturating_add(u64::from(width));
-            if end > size {
+            if tile::tile_width(0, index, size).is_none_or(|have| have < width) {
                 return Err(not_found("the published tree does not hold this bundle"));
             }
+            // tile_width answered, so these are within the published tree.
+            let first = index * 256;
+            let end = first + u64::from(width);
             let entries = state
                 .storage
                 .log_entries(first, end)

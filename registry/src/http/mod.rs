@@ -123,6 +123,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A decimal without sign or leading zeros: one spelling per number in a path or query,
+/// so one cache entry per resource.
+fn canonical_u64(s: &str) -> Option<u64> {
+    let ok =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    ok.then(|| s.parse().ok()).flatten()
+}
+
 /// Maps a writer refusal to its problem.
 pub fn command_problem(e: CommandError) -> Problem {
     use CommandError as E;

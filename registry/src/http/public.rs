@@ -27,10 +27,10 @@ pub async fn status_list(
         )
     };
     // Only the canonical decimal names a list: `+1` or `01` would be a second URL for it.
-    if n.is_empty() || n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(not_found());
-    }
-    let n: usize = n.parse().map_err(|_| not_found())?;
+    let n = super::canonical_u64(&n)
+        .filter(|n| *n >= 1)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(not_found)?;
     let signed = state.storage.status_list(n).ok_or_else(not_found)?;
     let age = chrono::Utc::now()
         .timestamp()

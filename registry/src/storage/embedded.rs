@@ -2,7 +2,7 @@
 //! a data directory, driven by one writer thread that batches queued commands into one
 //! `fdatasync` each. One process at a time holds the directory (sled's lock).
 
-use super::{ReadError, Storage};
+use super::{Job, ReadError, Storage};
 use crate::engine::{Command, CommandError, Done, Engine, PublishedKeys, SignedList, SignedLists};
 use crate::evidence::LogView;
 use crate::records::{AuditorRecord, BadgeRecord};
@@ -10,10 +10,6 @@ use crate::store::Store;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::oneshot;
-
-/// A queued state change and where to send its result.
-type Job = (Command, oneshot::Sender<Result<Done, CommandError>>);
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -93,17 +89,12 @@ impl EmbeddedStorage {
 #[async_trait::async_trait]
 impl Storage for EmbeddedStorage {
     async fn run(&self, command: Command) -> Result<Done, CommandError> {
-        let (tx, rx) = oneshot::channel();
-        let queue = self
-            .tx
-            .lock()
-            .ok()
-            .and_then(|q| q.clone())
-            .ok_or(CommandError::WriterStopped)?;
-        queue
-            .send((command, tx))
-            .map_err(|_| CommandError::WriterStopped)?;
-        rx.await.map_err(|_| CommandError::WriterStopped)?
+        let queue = self.tx.lock().ok().and_then(|q| q.clone());
+        super::submit(command, |job| match queue {
+            Some(q) => q.send(job).map_err(|e| e.0),
+            None => Err(job),
+        })
+        .await
     }
 
     async fn badge(&self, id: &str) -> Result<Option<BadgeRecord>, ReadError> {

@@ -14,6 +14,23 @@ use std::sync::Arc;
 
 pub use spec::{StoreSpec, StoreUrlError};
 
+/// A queued state change and where its store's writer sends the result.
+pub type Job = (
+    Command,
+    tokio::sync::oneshot::Sender<Result<Done, CommandError>>,
+);
+
+/// Hands `command` to a writer through `send` (which gives the job back when the writer
+/// is gone) and waits for its answer: the one way both stores take a command.
+pub(crate) async fn submit(
+    command: Command,
+    send: impl FnOnce(Job) -> Result<(), Job>,
+) -> Result<Done, CommandError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    send((command, tx)).map_err(|_| CommandError::WriterStopped)?;
+    rx.await.map_err(|_| CommandError::WriterStopped)?
+}
+
 /// Why a read of the registry's state failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
 use std::io::Write;
-use trustmark_core::evidence::{By, Entry, Event};
+use trustmark_core::evidence::{By, Entry, Event, Status as EntryStatus};
 use trustmark_core::jws::TokenType;
 use trustmark_core::log::checkpoint::Checkpoint;
 use trustmark_core::log::compact::CompactRange;
@@ -161,15 +161,8 @@ async fn check_badge(
         (badge.to_owned(), None)
     };
     let url = format!("{issuer}/api/v1/badges/{id}");
-    let got = fetcher.get(&url, 1024 * 1024, None).await?;
-    if !got.ok() {
-        return Err(CliError::RegistryAnswer {
-            url: got.url,
-            status: got.status,
-        }
-        .into());
-    }
-    let record: BadgeRecord = serde_json::from_slice(&got.body)
+    let body = evidence::get_ok(fetcher, &url, 1024 * 1024).await?;
+    let record: BadgeRecord = serde_json::from_slice(&body)
         .map_err(|_| CliError::RegistryDocument("a badge record without its log entries"))?;
     let wrong = |why: String| Finding::Badge {
         badge: id.clone(),
@@ -206,18 +199,11 @@ async fn check_badge(
             }
             Event::Reissued { token, .. } => {
                 tokens.push(token.clone());
-                "signed again under a new key".into()
+                REISSUED.into()
             }
             Event::StatusChanged { status, by, .. } => {
-                let word = serde_json::to_value(status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                statuses.push(word.clone());
-                match by {
-                    By::Operator => format!("status {word}, by the operator"),
-                    By::Auditor(a) => format!("status {word}, by auditor {a}"),
-                }
+                statuses.push(status.as_str().to_owned());
+                status_change(*status, by)
             }
             _ => String::new(),
         };
@@ -407,6 +393,17 @@ impl Write for WriteAdapter<'_> {
     }
 }
 
+/// How both commands describe a `reissued` entry.
+const REISSUED: &str = "signed again under a new registry key";
+
+/// How both commands describe a `status_changed` entry.
+fn status_change(status: EntryStatus, by: &By) -> String {
+    match by {
+        By::Operator => format!("status {}, by the registry operator", status.as_str()),
+        By::Auditor(a) => format!("status {}, by auditor {a}", status.as_str()),
+    }
+}
+
 /// What an entry means for the watched `origin`, given the badges issued for it so far.
 fn concerns(entry: &Entry, origin: &str, badges: &mut Vec<String>) -> Option<String> {
     match &entry.event {
@@ -424,19 +421,8 @@ fn concerns(entry: &Entry, origin: &str, badges: &mut Vec<String>) -> Option<Str
         }
         Event::StatusChanged {
             badge, status, by, ..
-        } if badges.contains(badge) => {
-            let word = serde_json::to_value(status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            Some(match by {
-                By::Operator => format!("status {word}, by the registry operator"),
-                By::Auditor(a) => format!("status {word}, by auditor {a}"),
-            })
-        }
-        Event::Reissued { badge, .. } if badges.contains(badge) => {
-            Some("signed again under a new registry key".into())
-        }
+        } if badges.contains(badge) => Some(status_change(*status, by)),
+        Event::Reissued { badge, .. } if badges.contains(badge) => Some(REISSUED.into()),
         _ => None,
     }
 }

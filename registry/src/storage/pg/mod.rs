@@ -397,17 +397,12 @@ fn decode<T: serde::de::DeserializeOwned>(row: &Row, what: &'static str) -> Resu
 #[async_trait::async_trait]
 impl Storage for PgStorage {
     async fn run(&self, command: Command) -> Result<Done, CommandError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let queue = self
-            .tx
-            .lock()
-            .ok()
-            .and_then(|q| q.clone())
-            .ok_or(CommandError::WriterStopped)?;
-        queue
-            .send((command, tx))
-            .map_err(|_| CommandError::WriterStopped)?;
-        rx.await.map_err(|_| CommandError::WriterStopped)?
+        let queue = self.tx.lock().ok().and_then(|q| q.clone());
+        super::submit(command, |job| match queue {
+            Some(q) => q.send(job).map_err(|e| e.0),
+            None => Err(job),
+        })
+        .await
     }
 
     async fn badge(&self, id: &str) -> Result<Option<BadgeRecord>, ReadError> {

@@ -10,11 +10,10 @@ use super::Shared;
 use crate::engine::{Command, CommandError, Done, LIST_RESIGN_AFTER};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
-/// A queued state change and where to send its result.
-pub type Job = (Command, oneshot::Sender<Result<Done, CommandError>>);
+pub use crate::storage::Job;
 
 /// A transaction may take this long (a list's `iat` wait included) before its
 /// connection is given up and its commands answered 503.
